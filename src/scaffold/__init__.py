@@ -1,0 +1,1 @@
+"""scaffold: recommend Flask, Django or a hybrid, and generate the project skeleton."""

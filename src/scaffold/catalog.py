@@ -1,0 +1,133 @@
+"""Where the templates are, and what each one asks, read from its copier.yml.
+
+Each template's copier.yml is the single source of truth for its questions; this
+module only reads them, to list them and to check `--data` keys before Copier runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scaffold.errors import UserError
+
+
+class Framework(enum.StrEnum):
+    """The templates: a test checks this against the root copier.yml and criteria.yml."""
+
+    flask = "flask"
+    django = "django"
+    hybrid = "hybrid"
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """The directory holding the root copier.yml and templates/."""
+
+    root: Path
+    # True in a git checkout of this repository (an editable install); False when the
+    # templates come from the files packaged inside the wheel.
+    is_checkout: bool
+
+    def template_dir(self, framework: str) -> Path:
+        return self.root / "templates" / framework
+
+
+@cache
+def locate_templates() -> TemplateSource:
+    """Prefer the checkout this package runs from; fall back to the packaged copy."""
+    package_dir = Path(__file__).resolve().parent
+    checkout = package_dir.parents[1]
+    if (checkout / "copier.yml").is_file() and (checkout / ".git").exists():
+        return TemplateSource(checkout, is_checkout=True)
+    return TemplateSource(package_dir / "_template", is_checkout=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    type: str
+    help: str
+    default: Any
+    choices: tuple[Any, ...]
+    multiselect: bool
+    # The raw `when` of a conditional question (a Jinja expression), else None.
+    condition: str | None
+
+    def check(self, value: Any) -> None:
+        """Reject an answer outside the question's fixed choices (templated ones pass)."""
+        if not self.choices or "{{" in str(self.choices):
+            return
+        allowed = [str(c) for c in self.choices]
+        if self.multiselect:
+            given = value if isinstance(value, list) else _yaml_list(str(value))
+        else:
+            given = [value]
+        for item in map(str, given):
+            if item not in allowed:
+                raise UserError(
+                    f"--data {self.name}: '{item}' is not allowed; allowed: {', '.join(allowed)}"
+                )
+
+
+def _yaml_list(value: str) -> list[str]:
+    import yaml
+
+    parsed = yaml.safe_load(value)
+    if not isinstance(parsed, list):
+        raise UserError(
+            f"expected a YAML list such as '[a, b]' for a multiple-choice answer, got '{value}'"
+        )
+    return [str(item) for item in parsed]
+
+
+@cache
+def template_questions(framework: str) -> tuple[Question, ...]:
+    """The questions templates/<framework>/copier.yml asks, in order (computed values left out)."""
+    import yaml
+
+    path = locate_templates().template_dir(framework) / "copier.yml"
+    merged: dict[str, Any] = {}
+    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        merged.update(document or {})
+    questions = []
+    for name, spec in merged.items():
+        if name.startswith("_"):
+            continue
+        spec = spec if isinstance(spec, Mapping) else {"default": spec}
+        when = spec.get("when", True)
+        if when is False:  # a computed value (`when: false`) is never asked
+            continue
+        choices = spec.get("choices", ())
+        if isinstance(choices, Mapping):  # label -> value
+            choices = tuple(choices.values())
+        questions.append(
+            Question(
+                name=name,
+                type=spec.get("type", "str"),
+                help=" ".join(str(spec.get("help", "")).split()),
+                default=spec.get("default"),
+                choices=tuple(choices),
+                multiselect=bool(spec.get("multiselect", False)),
+                condition=when if isinstance(when, str) else None,
+            )
+        )
+    return tuple(questions)
+
+
+def check_answers(framework: str, answers: Mapping[str, Any]) -> None:
+    """Fail on a `--data` key the template does not ask, or a value outside its choices."""
+    if not answers:
+        return
+    questions = {q.name: q for q in template_questions(framework)}
+    for key, value in answers.items():
+        if key not in questions:
+            raise UserError(
+                f"--data {key}: the {framework} template has no such question; "
+                f"allowed: {', '.join(questions)}"
+            )
+        questions[key].check(value)

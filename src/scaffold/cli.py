@@ -1,0 +1,253 @@
+"""The command line: parses options, calls the modules that do the work, prints results.
+
+Heavy modules (copier, yaml, jinja2) are imported inside the commands so that
+`scaffold --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from scaffold.catalog import Framework
+from scaffold.errors import ScaffoldFailure, UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    help="Recommend Flask, Django or a hybrid for a Python web project, and generate it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@cache
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+INTERRUPTED = 130
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile", metavar="FILE", help="Project profile (YAML or JSON) instead of the interview."
+    ),
+]
+
+
+def main() -> None:
+    """Console-script entry point: every error becomes one line and an exit code."""
+    try:
+        # Not standalone: typer returns exit codes and raises errors instead of
+        # printing multi-line usage blocks, so each error below prints as one line.
+        status = app(standalone_mode=False)
+    except (UserError, ScaffoldFailure) as error:
+        _fail(str(error), error.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        _fail("aborted; nothing was written", 130)
+    except Exception as error:
+        # A usage error from the command-line parser (typer vendors click, so match
+        # its interface rather than a private class).
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            # typer words a bad choice as 'Value error, ...': keep only the sentence.
+            _fail(error.format_message().replace("Value error, ", ""), error.exit_code)
+        raise
+    if status == INTERRUPTED:  # typer turns Ctrl-C into this exit code
+        _fail("interrupted; nothing was written", INTERRUPTED)
+    raise SystemExit(status or 0)
+
+
+def _fail(message: str, code: int) -> None:
+    _console(stderr=True).print(f"error: {message}", markup=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask_profile(profile_file: Path | None, prompt_console: Console):
+    from scaffold.interview import RichPrompter, run_interview
+    from scaffold.profile import load_profile
+
+    if profile_file is not None:
+        return load_profile(profile_file)
+    if not _interactive():
+        raise UserError("no terminal for the interview; pass --profile FILE")
+    return run_interview(RichPrompter(prompt_console))
+
+
+def _show_recommendation(out: Console, recommendation) -> None:
+    from rich.table import Table
+
+    winner = recommendation.framework
+    out.print(f"\n[bold]Recommended: {winner}[/]")
+    table = Table(show_header=True, box=None, padding=(0, 2))
+    table.add_column("framework")
+    table.add_column("score", justify="right")
+    table.add_column("")
+    for framework, score in recommendation.scores.items():
+        note = "<- recommended" if framework == winner else ""
+        if framework == "hybrid" and not recommendation.hybrid_eligible:
+            note = "not eligible: needs Django's features AND separately scaled services"
+        table.add_row(framework, str(score), note)
+    out.print(table)
+    for reason in recommendation.reasons:
+        sign = "+" if reason.favours == winner else "-"
+        weight = f"({reason.favours} +{reason.weight})"
+        out.print(f" {sign} [bold]{reason.criterion}[/] {weight}: {reason.text}")
+    out.print()
+
+
+@app.command()
+def recommend(
+    profile: ProfileOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+) -> None:
+    """Interview about the project (or read --profile) and recommend a framework."""
+    from scaffold.engine import recommend as score
+
+    # With --json, prompts go to stderr so stdout holds exactly one JSON object.
+    recommendation = score(_ask_profile(profile, _console(stderr=as_json)))
+    if as_json:
+        print(json.dumps(recommendation.as_json()))
+    else:
+        _show_recommendation(_console(), recommendation)
+
+
+def _parse_answers(data: list[str], data_file: Path | None) -> dict[str, Any]:
+    import yaml
+
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        try:
+            loaded = yaml.safe_load(data_file.read_text(encoding="utf-8")) or {}
+        except OSError as error:
+            raise UserError(f"cannot read --data-file '{data_file}': {error.strerror}") from None
+        except yaml.YAMLError:
+            raise UserError(f"--data-file '{data_file}' is not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise UserError(f"--data-file '{data_file}' must map question names to answers")
+        answers.update(loaded)
+    for item in data:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--data expects KEY=VALUE, got '{item}'")
+        answers[key] = value
+    return answers
+
+
+def _decide(framework: Framework | None, profile_file: Path | None, defaults: bool):
+    """Interview or read the profile, recommend, and let the user confirm or override."""
+    from scaffold.decision import Decision
+    from scaffold.engine import recommend as score
+    from scaffold.interview import RichPrompter, framework_question
+    from scaffold.profile import Profile
+
+    if framework is not None and profile_file is None:
+        return Decision(framework.value)
+    if profile_file is None and defaults:
+        profile = Profile()
+    else:
+        profile = _ask_profile(profile_file, _console())
+    recommendation = score(profile)
+    _show_recommendation(_console(), recommendation)
+    if framework is not None:
+        chosen = framework.value
+    elif defaults or not _interactive():
+        chosen = recommendation.framework
+    else:
+        chosen = RichPrompter(_console()).choice(framework_question(recommendation))
+    return Decision(chosen, profile, recommendation)
+
+
+@app.command()
+def new(
+    dest: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DEST",
+            help="Directory to create (default: the project slug).",
+            show_default=False,
+        ),
+    ] = None,
+    framework: Annotated[
+        Framework | None,
+        typer.Option("--framework", help="Skip the interview and use this template."),
+    ] = None,
+    profile: ProfileOption = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data", "-d", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
+        ),
+    ] = None,
+    data_file: Annotated[
+        Path | None,
+        typer.Option("--data-file", metavar="FILE", help="YAML file of template answers."),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option("--defaults", help="Never prompt: unanswered questions take their defaults."),
+    ] = False,
+) -> None:
+    """Recommend a framework, then generate the project with its template."""
+    from scaffold.catalog import check_answers
+    from scaffold.decision import RECORD_PATH
+    from scaffold.project import NewProject, check_git, create_project, ensure_free, next_commands
+
+    if dest is not None:
+        ensure_free(dest)
+    check_git()
+    answers = _parse_answers(data or [], data_file)
+    if framework is not None:
+        check_answers(framework.value, answers)
+    if not defaults and not _interactive():
+        raise UserError("no terminal to ask the questions; pass --defaults to take defaults")
+    decision = _decide(framework, profile, defaults)
+    created = create_project(NewProject(decision.framework, decision, answers, defaults, dest))
+    console = _console()
+    console.print(
+        f"[green]Created[/] a {decision.framework} project in [bold]{created.path}[/]",
+        f"(decision record: {RECORD_PATH})\nNext:",
+        soft_wrap=True,
+    )
+    for command in [f"cd {created.path}", *next_commands(created.path)]:
+        # soft_wrap: a command must stay on one line to be copied and pasted.
+        console.print(f"  {command}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def templates() -> None:
+    """List the templates and the questions each one asks (read from its copier.yml)."""
+    from rich.table import Table
+
+    from scaffold.catalog import template_questions
+
+    console = _console()
+    for framework in Framework:
+        table = Table(title=f"{framework.value} template", title_justify="left", expand=False)
+        for column in ("question", "type", "default", "choices", "help"):
+            table.add_column(column, overflow="fold")
+        for question in template_questions(framework.value):
+            help_text = question.help
+            if question.condition:
+                help_text += f" (asked when {question.condition.strip('{} ')})"
+            table.add_row(
+                question.name,
+                question.type + (" (several)" if question.multiselect else ""),
+                "" if question.default is None else str(question.default),
+                ", ".join(map(str, question.choices)),
+                help_text,
+            )
+        console.print(table)

@@ -1,0 +1,60 @@
+"""The decision record `scaffold new` writes into the generated project.
+
+It is an ordinary file of the user's (Copier does not manage it), in the usual
+architecture-decision-record layout: context, decision, alternatives.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from scaffold.catalog import Framework
+from scaffold.engine import Recommendation
+from scaffold.profile import Profile
+
+RECORD_PATH = Path("docs/decisions/0001-framework-choice.md")
+
+
+@dataclass(frozen=True)
+class Decision:
+    framework: str
+    # None when the framework came from `--framework` with no profile to score.
+    profile: Profile | None = None
+    recommendation: Recommendation | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.recommendation is not None and self.framework != self.recommendation.framework
+
+    def alternatives(self) -> list[str]:
+        """The frameworks not chosen, best-scoring first when there are scores."""
+        others = [f.value for f in Framework if f.value != self.framework]
+        if self.recommendation:
+            others.sort(key=lambda f: -self.recommendation.scores[f])
+        return others
+
+
+def render_record(decision: Decision, today: datetime.date | None = None) -> str:
+    from importlib.metadata import version
+
+    import jinja2
+
+    source = resources.files("scaffold").joinpath("decision_record.md.j2").read_text("utf-8")
+    template = jinja2.Environment(
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False
+    ).from_string(source)
+    return template.render(
+        d=decision,
+        today=(today or datetime.date.today()).isoformat(),
+        version=version("scaffold"),
+    )
+
+
+def write_record(project_dir: Path, decision: Decision) -> Path:
+    path = project_dir / RECORD_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_record(decision), encoding="utf-8")
+    return path

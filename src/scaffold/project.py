@@ -1,0 +1,131 @@
+"""Create a project: Copier renders into a staging directory, then git, then a move.
+
+The destination only appears once everything succeeded, so a failure or Ctrl-C at
+any point leaves nothing behind and never touches an existing user file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold.catalog import check_answers, locate_templates
+from scaffold.decision import Decision, write_record
+from scaffold.errors import ScaffoldFailure, UserError
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class NewProject:
+    framework: str
+    decision: Decision
+    # Answers from --data-file and --data, passed to Copier unchanged.
+    answers: Mapping[str, Any]
+    # Take every unanswered question's default instead of prompting.
+    defaults: bool
+    # None: a directory named after the project slug, in the current directory.
+    dest: Path | None
+
+
+@dataclass(frozen=True)
+class CreatedProject:
+    path: Path
+    answers: Mapping[str, Any]
+
+
+def ensure_free(dest: Path) -> None:
+    """Refuse a destination that exists and holds anything."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UserError(f"destination '{dest}' exists and is not empty; choose a new directory")
+
+
+def check_git() -> None:
+    if shutil.which("git") is None:
+        raise ScaffoldFailure("git is not installed or not on PATH; scaffold new needs it")
+
+
+def create_project(request: NewProject) -> CreatedProject:
+    """Render, record the decision, commit, and move the project into place."""
+    check_answers(request.framework, request.answers)
+    slug = request.answers.get("project_slug")
+    if request.dest is None and slug:
+        ensure_free(Path(str(slug)))
+    staging_root = Path(tempfile.mkdtemp(prefix="scaffold-"))
+    try:
+        staging = staging_root / "project"
+        answers = _render(request, staging)
+        dest = request.dest or Path(answers["project_slug"])
+        ensure_free(dest)
+        write_record(staging, request.decision)
+        _commit(staging, answers, request.framework)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            dest.rmdir()  # ensure_free allowed only an empty directory
+        shutil.move(staging, dest)
+        return CreatedProject(dest, answers)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+
+
+def _render(request: NewProject, staging: Path) -> dict[str, Any]:
+    import warnings
+
+    import copier
+    import yaml
+    from copier.errors import DirtyLocalWarning
+
+    source = locate_templates()
+    try:
+        with warnings.catch_warnings():
+            # In a checkout, uncommitted template edits are what a developer wants rendered.
+            warnings.simplefilter("ignore", DirtyLocalWarning)
+            copier.run_copy(
+                str(source.root),
+                staging,
+                data={**request.answers, "framework": request.framework},
+                defaults=request.defaults,
+                quiet=True,
+                # A checkout renders the commit it is on, not its latest tag.
+                vcs_ref="HEAD" if source.is_checkout else None,
+            )
+    except ValueError as error:
+        # Copier raises ValueError for an answer its question's choices or validator
+        # refuses ("Validation error for question 'project_slug': ...").
+        raise UserError(" ".join(str(error).split())) from None
+    return yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8"))
+
+
+def _git(path: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        last_line = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ScaffoldFailure(f"git {' '.join(args)} failed: {last_line}")
+    return result.stdout
+
+
+def _commit(path: Path, answers: Mapping[str, Any], framework: str) -> None:
+    _git(path, "init", "--quiet", "--initial-branch=main")
+    _git(path, "add", "--all")
+    identity: list[str] = []
+    configured = subprocess.run(
+        ["git", "config", "user.email"], cwd=path, capture_output=True, text=True, check=False
+    )
+    if not configured.stdout.strip():
+        # No git identity on this machine: sign the first commit with the author answers.
+        identity = ["-c", f"user.name={answers['author_name']}"]
+        identity += ["-c", f"user.email={answers['author_email']}"]
+    _git(path, *identity, "commit", "--quiet", "-m", f"Initial {framework} project from scaffold")
+
+
+def next_commands(project: Path) -> list[str]:
+    """The commands in the first code block of the generated README's Quick start."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Quick start\n.*?```\w*\n(.*?)```", readme, re.S | re.M)
+    return match.group(1).strip().splitlines() if match else []

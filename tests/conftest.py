@@ -1,0 +1,68 @@
+"""Shared helpers: run the real `scaffold` command and inspect what it left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates"
+FRAMEWORKS = ("flask", "django", "hybrid")
+# The console script installed beside this interpreter: the command users type.
+SCAFFOLD = shutil.which("scaffold", path=str(Path(sys.executable).parent)) or "scaffold"
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_scaffold(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> Result:
+    """Run `scaffold ARGS` in a subprocess with no terminal on stdin."""
+    completed = subprocess.run(
+        [SCAFFOLD, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    """Every file under path (git internals left out), with its content."""
+    return {
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(path).parts
+    }
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, with TMPDIR inside it so leftovers are visible."""
+    work = tmp_path / "work"
+    work.mkdir()
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    return work
+
+
+@pytest.fixture
+def staging_dir(workdir: Path) -> Path:
+    """Where scaffold stages projects in tests (TMPDIR of `workdir`)."""
+    return workdir.parent / "tmp"

@@ -1,0 +1,67 @@
+"""The template catalog reads each template's copier.yml; names agree everywhere."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from conftest import REPO, TEMPLATES
+from scaffold.catalog import Framework, check_answers, locate_templates, template_questions
+from scaffold.engine import load_criteria
+from scaffold.errors import UserError
+
+
+class _IgnoreIncludes(yaml.SafeLoader):
+    pass
+
+
+_IgnoreIncludes.add_constructor("!include", lambda loader, node: None)
+
+
+def test_framework_names_agree_everywhere() -> None:
+    names = [f.value for f in Framework]
+    root = [d for d in yaml.load_all((REPO / "copier.yml").read_text(), _IgnoreIncludes) if d]
+    choices = list(root[-1]["framework"]["choices"].values())
+    assert choices == names
+    assert list(load_criteria().frameworks) == names
+    assert sorted(p.parent.name for p in TEMPLATES.glob("*/copier.yml")) == sorted(names)
+
+
+def test_checkout_is_located() -> None:
+    source = locate_templates()
+    assert source.is_checkout
+    assert source.root == REPO
+
+
+def test_questions_come_from_copier_yml_without_computed_values() -> None:
+    names = [q.name for q in template_questions("flask")]
+    assert names[:6] == [
+        "project_name",
+        "project_slug",
+        "description",
+        "author_name",
+        "author_email",
+        "python_version",
+    ]
+    assert "framework" not in names and "reserved_package_names" not in names
+    python = next(q for q in template_questions("flask") if q.name == "python_version")
+    assert python.choices == ("3.11", "3.12", "3.13", "3.14")
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        (
+            {"colour": "red"},
+            "--data colour: the flask template has no such question; allowed: project_name",
+        ),
+        (
+            {"python_version": "2.7"},
+            "--data python_version: '2.7' is not allowed; allowed: 3.11, 3.12",
+        ),
+    ],
+)
+def test_check_answers(answers: dict, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        check_answers("flask", answers)
+    check_answers("flask", {"python_version": "3.12", "project_name": "x"})

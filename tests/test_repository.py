@@ -1,0 +1,149 @@
+"""The repository as a product: README commands, CI, packaging, plain Copier use."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FRAMEWORKS, REPO, TEMPLATES
+
+COPIER = str(Path(sys.executable).parent / "copier")
+TRUST_ONLY_SETTINGS = {"_tasks", "_migrations", "_jinja_extensions", "_external_data"}
+
+
+def _readme_commands() -> list[str]:
+    section = (REPO / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, re.S)]
+
+
+def test_readme_has_two_commands_and_ci_runs_the_test_one() -> None:
+    install_and_run, run_tests = _readme_commands()
+    assert "scaffold new" in install_and_run
+    assert "pytest" in run_tests
+    assert run_tests in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+class _KeepIncludes(yaml.SafeLoader):
+    pass
+
+
+_KeepIncludes.add_constructor("!include", lambda loader, node: {})
+
+
+@pytest.mark.parametrize(
+    "config", [REPO / "copier.yml", *(TEMPLATES / f / "copier.yml" for f in FRAMEWORKS)]
+)
+def test_templates_need_no_trust(config: Path) -> None:
+    for document in yaml.load_all(config.read_text(), _KeepIncludes):
+        assert not TRUST_ONLY_SETTINGS & set(document or {}), config
+
+
+def _copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COPIER, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_plain_copier_copy_of_the_repository_routes_to_the_template(
+    framework: str, tmp_path: Path
+) -> None:
+    result = _copier(
+        "copy", "--vcs-ref", "HEAD", "--defaults", "--data", f"framework={framework}",
+        str(REPO), "project", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "project" / ".copier-answers.yml").read_text())
+    assert answers["framework"] == framework
+    assert answers["_src_path"] == str(REPO)
+    assert answers["_commit"]  # recorded, so `copier update` can find the old version
+    assert not (tmp_path / "project" / "copier.yml").exists()
+    assert not (tmp_path / "project" / "templates").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_each_template_renders_on_its_own(framework: str, tmp_path: Path) -> None:
+    result = _copier("copy", "--defaults", str(TEMPLATES / framework), "project", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "project"
+    assert (project / "README.md").is_file()
+    assert not (project / "copier.yml").exists()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert "framework" not in answers  # computed by the template itself, not stored
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_templates_and_works_from_anywhere(tmp_path: Path) -> None:
+    wheels = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        check=True,
+    )
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    (wheel,) = wheels.glob("scaffold-*.whl")
+    subprocess.run([python, "-m", "pip", "install", "-q", str(wheel)], check=True)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    result = subprocess.run(
+        [env_dir / "bin" / "scaffold", "new", "--framework", "flask", "--defaults"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (work / "my_project" / "pyproject.toml").is_file()
+    installed = subprocess.run(
+        [python, "-c", "import scaffold.catalog as c; print(c.locate_templates())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "is_checkout=False" in installed
+
+
+def _working_tree_copy(dest: Path) -> Path:
+    """The repository's tracked and new files, without touching the real checkout."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
+    return dest
+
+
+@pytest.mark.slow
+def test_pre_commit_is_clean(tmp_path: Path) -> None:
+    copy = _working_tree_copy(tmp_path / "repo")
+    result = subprocess.run(
+        [
+            Path(sys.executable).parent / "pre-commit",
+            "run",
+            "--all-files",
+            "--show-diff-on-failure",
+        ],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,54 @@
+"""Templates share questions and files deliberately; these tests prove the copies agree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from conftest import FRAMEWORKS, TEMPLATES
+
+COMMON_BLOCK = re.compile(
+    r"^# ---- Common questions.*?^# ---- End of common questions ----$", re.S | re.M
+)
+
+
+def _copier_yml(framework: str) -> str:
+    return (TEMPLATES / framework / "copier.yml").read_text(encoding="utf-8")
+
+
+def test_common_questions_are_identical_in_every_template() -> None:
+    blocks = {f: COMMON_BLOCK.search(_copier_yml(f)) for f in FRAMEWORKS}
+    assert all(blocks.values()), "each copier.yml needs the common-questions block"
+    texts = {f: m.group(0) for f, m in blocks.items()}
+    assert texts["django"] == texts["flask"]
+    assert texts["hybrid"] == texts["flask"]
+    common = yaml.safe_load(texts["flask"])
+    for name in (
+        "project_name",
+        "project_slug",
+        "description",
+        "author_name",
+        "author_email",
+        "python_version",
+    ):
+        assert name in common
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_each_template_names_its_own_framework(framework: str) -> None:
+    config = yaml.safe_load(_copier_yml(framework))
+    assert config["framework"] == {"type": "str", "default": framework, "when": False}
+
+
+def _shared_groups() -> list[list[str]]:
+    return yaml.safe_load((TEMPLATES / "shared-files.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("group", _shared_groups(), ids=lambda g: g[0].split("/", 1)[1])
+def test_shared_files_are_identical(group: list[str]) -> None:
+    contents = {path: (TEMPLATES / path).read_bytes() for path in group}
+    first = contents[group[0]]
+    different = [path for path, content in contents.items() if content != first]
+    assert not different, f"{different} differ from {group[0]}"
