@@ -1,0 +1,246 @@
+"""Render templates with real Copier and run what the generated projects ship with.
+
+Generated projects install into a virtual environment built once per set of
+requirements (under SCAFFOLD_TEST_ENVS, default ~/.cache/scaffold-tests) and shared
+by every combination that needs those requirements, and by all pytest-xdist workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+import venv
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from conftest import REPO
+
+ENVS_DIR = Path(
+    os.environ.get("SCAFFOLD_TEST_ENVS", Path.home() / ".cache" / "scaffold-tests")
+).expanduser()
+# Files that hold Jinja or Django template syntax on purpose, in the generated project.
+TEMPLATE_SYNTAX_FILES = ("*.html", "*.txt.j2")
+
+
+def render(framework: str, answers: Mapping[str, Any], dest: Path) -> Path:
+    """`copier copy` of this repository routed to `framework`, as a user would run it."""
+    import copier
+
+    copier.run_copy(
+        str(REPO),
+        str(dest),
+        data={**answers, "framework": framework},
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return dest
+
+
+def leftover_jinja(project: Path) -> list[str]:
+    """Files with unrendered `{{`/`{%`, leaving out HTML templates and CI expressions."""
+    found = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or ".git" in path.parts:
+            continue
+        if any(path.match(pattern) for pattern in TEMPLATE_SYNTAX_FILES):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        text = text.replace("${{", "")  # GitHub Actions expressions
+        if "{{" in text or "{%" in text:
+            found.append(str(path.relative_to(project)))
+    return found
+
+
+def requirements(project: Path, extras: Sequence[str] = ("dev",)) -> list[str]:
+    """The project's dependencies and the given optional extras, from pyproject.toml."""
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    wanted = list(meta.get("dependencies", []))
+    for extra in extras:
+        wanted += meta.get("optional-dependencies", {}).get(extra, [])
+    return sorted(set(wanted))
+
+
+@dataclass(frozen=True)
+class ProjectEnv:
+    """A virtual environment holding a generated project's requirements."""
+
+    root: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        # Drop the test runner's own virtualenv and COLUMNS/LINES that xdist sets.
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "COLUMNS", "LINES")
+        }
+        return {
+            **inherited,
+            "VIRTUAL_ENV": str(self.root),
+            "PATH": f"{self.bin}{os.pathsep}{inherited.get('PATH', '')}",
+            **(extra or {}),
+        }
+
+    def run(
+        self,
+        *args: str | Path,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command from this environment (e.g. "pytest", "-q") and capture it."""
+        command = [str(args[0]) if os.sep in str(args[0]) else str(self.bin / args[0])]
+        return subprocess.run(
+            [*command, *map(str, args[1:])],
+            cwd=cwd,
+            env=self.environ(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def popen(
+        self, *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, log: Path
+    ) -> subprocess.Popen[bytes]:
+        """Start a long-running command (a server) with its output going to `log`."""
+        with log.open("wb") as out:
+            return subprocess.Popen(
+                [str(self.bin / str(args[0])), *map(str, args[1:])],
+                cwd=cwd,
+                env=self.environ(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+
+def project_env(wanted: Sequence[str]) -> ProjectEnv:
+    """The shared environment for these requirements, built on first use."""
+    key = hashlib.sha256(("\n".join(sorted(wanted)) + sys.version).encode()).hexdigest()[:16]
+    root = ENVS_DIR / key
+    ENVS_DIR.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root) + ".lock", timeout=1800):
+        if not (root / ".complete").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            venv.create(root, with_pip=True)
+            subprocess.run(
+                [root / "bin" / "python", "-m", "pip", "install", "-q", *wanted],
+                check=True,
+                timeout=1500,
+            )
+            (root / ".complete").write_text("\n".join(sorted(wanted)) + "\n")
+    return ProjectEnv(root)
+
+
+def assert_ok(result: subprocess.CompletedProcess[str], what: str) -> None:
+    assert result.returncode == 0, f"{what} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def check_lint(project: Path, env: ProjectEnv) -> None:
+    """ruff check, ruff format --check and bandit -ll, as the project's own CI runs them."""
+    assert_ok(env.run("ruff", "check", ".", cwd=project), "ruff check")
+    assert_ok(env.run("ruff", "format", "--check", ".", cwd=project), "ruff format --check")
+    assert_ok(
+        env.run("bandit", "-q", "-c", "pyproject.toml", "-r", ".", "-ll", cwd=project), "bandit"
+    )
+
+
+def run_project_tests(project: Path, env: ProjectEnv, *args: str) -> None:
+    """The generated project's own pytest suite."""
+    assert_ok(env.run("pytest", "-q", "-p", "no:cacheprovider", *args, cwd=project), "pytest")
+
+
+# --- Answer combinations -------------------------------------------------------------
+
+
+def option_values(answers: Mapping[str, Any], multiselect: Mapping[str, Sequence[str]]) -> set:
+    """The (option, value) pairs one combination sets: each multiselect choice is on/off."""
+    values = set()
+    for key, value in answers.items():
+        if key in multiselect:
+            values |= {(f"{key}:{choice}", choice in value) for choice in multiselect[key]}
+        else:
+            values.add((key, value))
+    return values
+
+
+def uncovered_pairs(
+    combos: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Sequence[Any]],
+    multiselect: Mapping[str, Sequence[str]] = {},
+) -> set[tuple]:
+    """Pairs of option values that no combination exercises together."""
+    every = {(k, v) for k, vs in options.items() for v in vs}
+    every |= {(f"{k}:{c}", on) for k, cs in multiselect.items() for c in cs for on in (True, False)}
+    needed = {
+        frozenset(pair)
+        for pair in itertools.combinations(sorted(every, key=str), 2)
+        if pair[0][0] != pair[1][0]
+    }
+    covered = set()
+    for combo in combos:
+        present = option_values(combo, multiselect)
+        covered |= {frozenset(p) for p in itertools.combinations(present, 2)}
+    return {tuple(sorted(p, key=str)) for p in needed - covered}
+
+
+# --- Servers --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    """Poll until the URL answers (any status); fail early if the server process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode} before answering")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def running(process: subprocess.Popen, log: Path) -> Iterator[subprocess.Popen]:
+    """Stop the server (its whole process group) on exit; show its log on failure."""
+    try:
+        yield process
+    except BaseException:
+        print(log.read_text(errors="replace")[-5000:])
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
