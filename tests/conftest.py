@@ -51,6 +51,22 @@ def tree(path: Path) -> dict[str, bytes]:
     }
 
 
+def working_tree_copy(dest: Path) -> Path:
+    """A new git repository holding this checkout's files as they are now (tracked and
+    new, not ignored), so tests see uncommitted work without touching the checkout."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    subprocess.run(["git", "init", "--quiet"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "--all"], cwd=dest, check=True)
+    return dest
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working directory, with TMPDIR inside it so leftovers are visible."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import venv
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FRAMEWORKS, REPO, TEMPLATES
+from conftest import FRAMEWORKS, REPO, TEMPLATES, working_tree_copy
 
 COPIER = str(Path(sys.executable).parent / "copier")
 TRUST_ONLY_SETTINGS = {"_tasks", "_migrations", "_jinja_extensions", "_external_data"}
@@ -115,24 +114,9 @@ def test_the_wheel_carries_the_templates_and_works_from_anywhere(tmp_path: Path)
     assert "is_checkout=False" in installed
 
 
-def _working_tree_copy(dest: Path) -> Path:
-    """The repository's tracked and new files, without touching the real checkout."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, files):
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
-    return dest
-
-
 @pytest.mark.slow
 def test_pre_commit_is_clean(tmp_path: Path) -> None:
-    copy = _working_tree_copy(tmp_path / "repo")
+    copy = working_tree_copy(tmp_path / "repo")
     result = subprocess.run(
         [
             Path(sys.executable).parent / "pre-commit",

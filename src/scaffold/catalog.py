@@ -7,6 +7,7 @@ module only reads them, to list them and to check `--data` keys before Copier ru
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,17 @@ class Framework(enum.StrEnum):
     hybrid = "hybrid"
 
 
+REPOSITORY_ENV = "SCAFFOLD_REPOSITORY"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a generated project's template comes from, as its answers file records it."""
+
+    src_path: str  # a git URL or the absolute path of a clone
+    commit: str  # a tag or a commit of that repository
+
+
 @dataclass(frozen=True)
 class TemplateSource:
     """The directory holding the root copier.yml and templates/."""
@@ -35,6 +47,28 @@ class TemplateSource:
 
     def template_dir(self, framework: str) -> Path:
         return self.root / "templates" / framework
+
+    def recorded_origin(self, repository: str | None = None) -> Origin | None:
+        """What to record for packaged templates (None: Copier records a checkout itself).
+
+        A wheel built from the clean release tag `v<version>` records the canonical
+        repository (`repository`, else $SCAFFOLD_REPOSITORY, else the package's
+        Repository URL) and that tag. A wheel built from any other commit of a clone
+        records the clone's path and the commit, as a checkout would.
+        """
+        if self.is_checkout:
+            return None
+        import json
+        from importlib.metadata import metadata, version
+
+        tag = f"v{version('scaffold')}"
+        provenance = json.loads((self.root / "provenance.json").read_text(encoding="utf-8"))
+        from_clone = provenance["commit"] and Path(provenance["path"], ".git").exists()
+        if from_clone and (tag not in provenance["tags"] or provenance["dirty"]):
+            return Origin(provenance["path"], provenance["commit"])
+        urls = dict(u.split(", ", 1) for u in metadata("scaffold").get_all("Project-URL") or [])
+        canonical = repository or os.environ.get(REPOSITORY_ENV) or urls["Repository"]
+        return Origin(canonical, tag)
 
 
 @cache

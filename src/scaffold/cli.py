@@ -37,6 +37,12 @@ def _console(stderr: bool = False) -> Console:
 
 
 INTERRUPTED = 130
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--data", "-d", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
+    ),
+]
 ProfileOption = Annotated[
     Path | None,
     typer.Option(
@@ -186,12 +192,7 @@ def new(
         typer.Option("--framework", help="Skip the interview and use this template."),
     ] = None,
     profile: ProfileOption = None,
-    data: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data", "-d", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
-        ),
-    ] = None,
+    data: DataOption = None,
     data_file: Annotated[
         Path | None,
         typer.Option("--data-file", metavar="FILE", help="YAML file of template answers."),
@@ -200,6 +201,15 @@ def new(
         bool,
         typer.Option("--defaults", help="Never prompt: unanswered questions take their defaults."),
     ] = False,
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            "--repository",
+            metavar="URL",
+            envvar="SCAFFOLD_REPOSITORY",
+            help="Template repository to record for later updates (default: scaffold's own).",
+        ),
+    ] = None,
 ) -> None:
     """Recommend a framework, then generate the project with its template."""
     from scaffold.catalog import check_answers
@@ -215,7 +225,9 @@ def new(
     if not defaults and not _interactive():
         raise UserError("no terminal to ask the questions; pass --defaults to take defaults")
     decision = _decide(framework, profile, defaults)
-    created = create_project(NewProject(decision.framework, decision, answers, defaults, dest))
+    created = create_project(
+        NewProject(decision.framework, decision, answers, defaults, dest, repository)
+    )
     console = _console()
     console.print(
         f"[green]Created[/] a {decision.framework} project in [bold]{created.path}[/]",
@@ -251,3 +263,41 @@ def templates() -> None:
                 help_text,
             )
         console.print(table)
+
+
+@app.command()
+def update(
+    dest: Annotated[
+        Path,
+        typer.Argument(metavar="DEST", help="The project to update (default: this directory)."),
+    ] = Path("."),
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="REF",
+            help="Template version (tag or commit); default: the newest release.",
+        ),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Update a generated project to a newer template version, or change its answers."""
+    from scaffold.update import update_project
+
+    result = update_project(dest, to, _parse_answers(data or [], None), defaults=not _interactive())
+    console = _console()
+    console.print(f"Updated {dest} from template {result.old_version} to {result.new_version}.")
+    for title, paths in (
+        ("Files changed:", result.changed),
+        ("Kept, though the new template dropped them, because you had changed them:", result.kept),
+        ("Conflicts to resolve (<<<<<<< markers, or .rej files):", result.conflicts),
+    ):
+        if paths:
+            console.print(title, soft_wrap=True)
+            for path in paths:
+                console.print(f"  {path}", markup=False, soft_wrap=True)
+    if result.conflicts:
+        raise ScaffoldFailure(
+            f"{len(result.conflicts)} conflict(s) remain: {', '.join(result.conflicts)}"
+        )
+    console.print("Review the changes with `git diff`, then commit them.", markup=False)

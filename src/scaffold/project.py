@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaffold.catalog import check_answers, locate_templates
+from scaffold.catalog import Origin, check_answers, locate_templates
 from scaffold.decision import Decision, write_record
 from scaffold.errors import ScaffoldFailure, UserError
 
@@ -32,6 +32,8 @@ class NewProject:
     defaults: bool
     # None: a directory named after the project slug, in the current directory.
     dest: Path | None
+    # Overrides the canonical repository recorded by projects made from a release wheel.
+    repository: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,24 @@ def _render(request: NewProject, staging: Path) -> dict[str, Any]:
         # Copier raises ValueError for an answer its question's choices or validator
         # refuses ("Validation error for question 'project_slug': ...").
         raise UserError(" ".join(str(error).split())) from None
+    if origin := source.recorded_origin(request.repository):
+        record_origin(staging / ANSWERS_FILE, origin)
     return yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8"))
+
+
+def record_origin(answers_file: Path, origin: Origin) -> None:
+    """Point the answers file at the template's repository and version.
+
+    Copier rendered from the packaged files, which are not a git repository, so it
+    recorded their directory and no commit; `copier update` needs both.
+    """
+    import yaml
+
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    recorded = yaml.safe_dump({"_commit": origin.commit, "_src_path": origin.src_path})
+    # Copier writes its keys sorted, after the comment line: keep that order.
+    answers_file.write_text("".join(kept[:1]) + recorded + "".join(kept[1:]), encoding="utf-8")
 
 
 def _git(path: Path, *args: str) -> str:

@@ -1,0 +1,347 @@
+"""Updating generated projects, with real git and real Copier.
+
+Each test works on a temporary copy of this repository (its working tree, committed
+in a new git repository): it tags v0.1.0, renders a project from it, changes the
+templates, tags v0.2.0, and updates the project.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FRAMEWORKS, REPO, run_scaffold, tree, working_tree_copy
+
+COPIER = str(Path(sys.executable).parent / "copier")
+GIT_IDENTITY = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+ANSWERS = ".copier-answers.yml"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+@dataclass
+class TemplateRepo:
+    """A clone of this repository whose templates a test can change and tag."""
+
+    path: Path
+
+    def template(self, framework: str) -> Path:
+        return self.path / "templates" / framework
+
+    def release(self, tag: str) -> None:
+        git(self.path, "add", "--all")
+        git(self.path, "commit", "--quiet", "--allow-empty", "-m", f"Release {tag}")
+        git(self.path, "tag", tag)
+
+    def plain_files(self, framework: str) -> list[str]:
+        """Template files copied verbatim (no Jinja in name or suffix), as project paths."""
+        root = self.template(framework)
+        return sorted(
+            str(p.relative_to(root))
+            for p in root.rglob("*")
+            if p.is_file()
+            and not p.name.endswith(".jinja")
+            and "{" not in str(p.relative_to(root))
+            and p.name not in ("copier.yml", ".gitignore")
+        )
+
+
+@pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def template_repo(tmp_path: Path, git_identity: None) -> TemplateRepo:
+    repo = TemplateRepo(working_tree_copy(tmp_path / "template"))
+    repo.release("v0.1.0")
+    return repo
+
+
+def copier_copy(repo: TemplateRepo, framework: str, dest: Path, ref: str) -> Path:
+    result = subprocess.run(
+        [COPIER, "copy", "--quiet", "--defaults", "--vcs-ref", ref,
+         "--data", f"framework={framework}", str(repo.path), str(dest)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dest
+
+
+def committed_project(repo: TemplateRepo, framework: str, dest: Path) -> Path:
+    project = copier_copy(repo, framework, dest, "v0.1.0")
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Generated")
+    return project
+
+
+def edit(path: Path, change: Callable[[str], str]) -> None:
+    path.write_text(change(path.read_text()))
+
+
+@dataclass(frozen=True)
+class TemplateChange:
+    added: str
+    removed_untouched: str
+    removed_edited: str
+
+
+def change_template(repo: TemplateRepo, framework: str) -> TemplateChange:
+    """v0.2.0: a changed README title line, one file added, two files removed."""
+    template = repo.template(framework)
+    edit(template / "README.md.jinja", lambda text: text.replace("\n", " (v0.2.0)\n", 1))
+    (template / "CONTRIBUTING.md").write_text("Open an issue before a large change.\n")
+    removed_edited, removed_untouched = repo.plain_files(framework)[:2]
+    (template / removed_edited).unlink()
+    (template / removed_untouched).unlink()
+    repo.release("v0.2.0")
+    return TemplateChange("CONTRIBUTING.md", removed_untouched, removed_edited)
+
+
+def without_git(project: Path) -> dict[str, bytes]:
+    return tree(project)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_untouched_project_updates_to_a_fresh_copy(
+    framework: str, template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = committed_project(template_repo, framework, tmp_path / "project")
+    change_template(template_repo, framework)
+    result = run_scaffold("update", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    fresh = copier_copy(template_repo, framework, tmp_path / "fresh", "v0.2.0")
+    assert without_git(project) == without_git(fresh)
+    assert yaml.safe_load((project / ANSWERS).read_text())["_commit"] == "v0.2.0"
+    assert "from template v0.1.0 to v0.2.0" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_edits_survive_clashes_are_conflicts_and_removals_respect_edits(
+    framework: str, template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = committed_project(template_repo, framework, tmp_path / "project")
+    removed_edited, removed_untouched = template_repo.plain_files(framework)[:2]
+    # The user edits a file the template leaves alone, the README line the template
+    # also changes, and a file the template will remove.
+    edit(project / ".gitignore", lambda text: text + "my-notes/\n")
+    edit(project / "README.md", lambda text: text.replace("\n", " (ours)\n", 1))
+    edit(project / removed_edited, lambda text: text + "\n# kept by the user\n")
+    git(project, "commit", "--quiet", "-am", "User edits")
+    change = change_template(template_repo, framework)
+
+    result = run_scaffold("update", str(project), cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: 1 conflict(s) remain: README.md"
+    readme = (project / "README.md").read_text()
+    assert "<<<<<<< before updating" in readme and " (ours)" in readme and " (v0.2.0)" in readme
+    assert (project / ".gitignore").read_text().endswith("my-notes/\n")
+    assert (project / change.added).is_file()
+    assert not (project / removed_untouched).exists()
+    assert (project / removed_edited).read_text().endswith("# kept by the user\n")
+    kept_section = result.stdout.split("because you had changed them:", 1)[1]
+    assert f"  {removed_edited}\n" in kept_section
+
+
+@pytest.mark.slow
+def test_plain_copier_update_needs_no_trust(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = committed_project(template_repo, "flask", tmp_path / "project")
+    change_template(template_repo, "flask")
+    result = subprocess.run(
+        [COPIER, "update", "--defaults", "--skip-answered"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (project / "CONTRIBUTING.md").is_file()
+
+
+@pytest.mark.slow
+def test_uncommitted_changes_are_refused(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = committed_project(template_repo, "flask", tmp_path / "project")
+    change_template(template_repo, "flask")
+    edit(project / "README.md", lambda text: text + "\nwork in progress\n")
+    before = tree(project)
+    result = run_scaffold("update", str(project), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: '{project}' has uncommitted changes; commit or stash them first, "
+        "so that the update can be reviewed and undone"
+    )
+    assert tree(project) == before
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: None, "has no .copier-answers.yml: it was not generated by Copier"),
+        (
+            lambda p: (p / ANSWERS).write_text("_src_path: /x\nproject_name: x\n"),
+            "records no template version (_src_path and _commit)",
+        ),
+        (
+            lambda p: (p / ANSWERS).write_text("_src_path: /x\n_commit: v1\n"),
+            "is not a git repository",
+        ),
+    ],
+)
+def test_projects_that_cannot_be_updated(tmp_path: Path, setup, message: str) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    setup(project)
+    result = run_scaffold("update", str(project), cwd=tmp_path, env=GIT_IDENTITY)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_unknown_version_and_downgrade(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = committed_project(template_repo, "flask", tmp_path / "project")
+    unknown = run_scaffold("update", str(project), "--to", "v9.9.9", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "Unknown revision: 'v9.9.9'" in unknown.stderr
+    change_template(template_repo, "flask")
+    assert run_scaffold("update", str(project), cwd=tmp_path).returncode == 0
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Updated")
+    downgrade = run_scaffold("update", str(project), "--to", "v0.1.0", cwd=tmp_path)
+    assert downgrade.returncode == 1
+    assert "Downgrades are not supported" in downgrade.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_scaffold_new_equals_copier_copy_of_this_repository(framework: str, tmp_path: Path) -> None:
+    answers = ["--data", "project_name=Same Answers", "--data", "author_name=Ada"]
+    made = run_scaffold(
+        "new", "made", "--framework", framework, "--defaults", *answers,
+        cwd=tmp_path, env=GIT_IDENTITY,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    copied = subprocess.run(
+        [COPIER, "copy", "--quiet", "--defaults", "--vcs-ref", "HEAD", "--data",
+         f"framework={framework}", *answers, str(REPO), str(tmp_path / "copied")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    made_tree, copied_tree = tree(tmp_path / "made"), tree(tmp_path / "copied")
+    del made_tree["docs/decisions/0001-framework-choice.md"]
+    if git(REPO, "status", "--porcelain", "templates", "copier.yml"):
+        # Uncommitted template edits make Copier invent a commit for each copy.
+        made_tree.pop(ANSWERS), copied_tree.pop(ANSWERS)
+    assert made_tree == copied_tree
+
+
+# --- Projects generated from a wheel ---------------------------------------------------
+
+
+def _install_wheel(repo: TemplateRepo, tmp_path: Path) -> Path:
+    """Build scaffold's wheel from the template clone; install it in a new venv."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(repo.path)],
+        check=True,
+    )
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    (wheel,) = dist.glob("*.whl")
+    subprocess.run([env_dir / "bin" / "python", "-m", "pip", "install", "-q", wheel], check=True)
+    return env_dir / "bin" / "scaffold"
+
+
+def _packaged_templates(scaffold: Path) -> Path:
+    code = "import scaffold, os; print(os.path.dirname(scaffold.__file__))"
+    package = subprocess.run(
+        [scaffold.parent / "python", "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return Path(package) / "_template"
+
+
+@pytest.mark.slow
+def test_wheel_from_a_release_tag_records_the_repository_and_tag(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    scaffold = _install_wheel(template_repo, tmp_path)
+    # The packaged templates are the tag's files, byte for byte.
+    packaged = _packaged_templates(scaffold)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    subprocess.run(
+        f"git archive v0.1.0 copier.yml templates | tar -x -C {archive}",
+        shell=True, cwd=template_repo.path, check=True,
+    )  # fmt: skip
+    # Leave out the build record, and the byte code pip compiles at install time.
+    packaged_files = {
+        name: content
+        for name, content in tree(packaged).items()
+        if name != "provenance.json" and "__pycache__" not in name
+    }
+    assert packaged_files == tree(archive)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, **GIT_IDENTITY, "SCAFFOLD_REPOSITORY": str(template_repo.path)}
+    made = subprocess.run(
+        [scaffold, "new", "app", "--framework", "flask", "--defaults"],
+        cwd=work, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    project = work / "app"
+    answers = yaml.safe_load((project / ANSWERS).read_text())
+    assert (answers["_src_path"], answers["_commit"]) == (str(template_repo.path), "v0.1.0")
+
+    # Plain `copier update` then works from the recorded origin.
+    change_template(template_repo, "flask")
+    updated = subprocess.run(
+        [COPIER, "update", "--defaults", "--skip-answered"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    fresh = copier_copy(template_repo, "flask", tmp_path / "fresh", "v0.2.0")
+    updated_tree = tree(project)
+    del updated_tree["docs/decisions/0001-framework-choice.md"]
+    assert updated_tree == tree(fresh)
+
+
+@pytest.mark.slow
+def test_wheel_from_a_clone_commit_records_the_clone(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    (template_repo.path / "NOTES.md").write_text("work after the release\n")
+    git(template_repo.path, "add", "NOTES.md")
+    git(template_repo.path, "commit", "--quiet", "-m", "After the release")
+    scaffold = _install_wheel(template_repo, tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    made = subprocess.run(
+        [scaffold, "new", "app", "--framework", "flask", "--defaults"],
+        cwd=work, env={**os.environ, **GIT_IDENTITY}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    answers = yaml.safe_load((work / "app" / ANSWERS).read_text())
+    assert answers["_src_path"] == str(template_repo.path)
+    assert answers["_commit"] == git(template_repo.path, "rev-parse", "HEAD").strip()
