@@ -16,6 +16,9 @@ keepalive = 5
 # Restart each worker after a while (at staggered times) to contain slow memory leaks.
 max_requests = 1000
 max_requests_jitter = 100
+# Import the app once, in the master, and fork the workers from it: a (re)started worker
+# is ready at once instead of importing everything again, and workers share memory pages.
+preload_app = True
 # Logs to stdout/stderr, where the container platform collects them.
 accesslog = "-"
 errorlog = "-"
