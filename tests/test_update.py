@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import FRAMEWORKS, REPO, run_scaffold, tree, working_tree_copy
+from generated import project_env, requirements, run_project_tests
 
 COPIER = str(Path(sys.executable).parent / "copier")
 GIT_IDENTITY = {
@@ -78,18 +79,24 @@ def template_repo(tmp_path: Path, git_identity: None) -> TemplateRepo:
     return repo
 
 
-def copier_copy(repo: TemplateRepo, framework: str, dest: Path, ref: str) -> Path:
+def copier_copy(
+    repo: TemplateRepo, framework: str, dest: Path, ref: str, data: dict[str, str] | None = None
+) -> Path:
+    answers = [
+        f"--data={key}={value}" for key, value in {"framework": framework, **(data or {})}.items()
+    ]
+    command = [COPIER, "copy", "--quiet", "--defaults", "--vcs-ref", ref, *answers]
     result = subprocess.run(
-        [COPIER, "copy", "--quiet", "--defaults", "--vcs-ref", ref,
-         "--data", f"framework={framework}", str(repo.path), str(dest)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [*command, str(repo.path), str(dest)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     return dest
 
 
-def committed_project(repo: TemplateRepo, framework: str, dest: Path) -> Path:
-    project = copier_copy(repo, framework, dest, "v0.1.0")
+def committed_project(
+    repo: TemplateRepo, framework: str, dest: Path, data: dict[str, str] | None = None
+) -> Path:
+    project = copier_copy(repo, framework, dest, "v0.1.0", data)
     git(project, "init", "--quiet")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Generated")
@@ -345,3 +352,23 @@ def test_wheel_from_a_clone_commit_records_the_clone(
     answers = yaml.safe_load((work / "app" / ANSWERS).read_text())
     assert answers["_src_path"] == str(template_repo.path)
     assert answers["_commit"] == git(template_repo.path, "rev-parse", "HEAD").strip()
+
+
+# --- Changing answers on update -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    without_auth = {"features": "[database, forms, security_headers]"}
+    with_auth = {"features": "[database, auth, forms, security_headers]"}
+    project = committed_project(template_repo, "flask", tmp_path / "project", without_auth)
+    assert not (project / "src/my_project/auth").exists()
+
+    data = [f"--data={key}={value}" for key, value in with_auth.items()]
+    result = run_scaffold("update", str(project), *data, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    fresh = copier_copy(template_repo, "flask", tmp_path / "fresh", "v0.1.0", with_auth)
+    assert tree(project) == tree(fresh)
+    env = project_env(requirements(project))
+    run_project_tests(project, env)
