@@ -1,0 +1,1 @@
+"""An example API resource: notes that each belong to one user."""
