@@ -29,6 +29,25 @@ def _prompt(name: str) -> str:
     return rf"\n{name} [^\n]*: "
 
 
+class Terminal(pexpect.spawn):
+    """A pseudo-terminal that answers cursor-position queries, as a real terminal does.
+
+    prompt_toolkit (Copier's prompts) asks for the cursor position to size its layout;
+    without an answer it hides, among others, the line where a refused answer's reason
+    appears.
+    """
+
+    CURSOR_POSITION_QUERY = "\x1b\\[6n"
+
+    def expect(self, pattern, timeout=-1, **kwargs):  # type: ignore[override]
+        patterns = pattern if isinstance(pattern, list) else [pattern]
+        while True:
+            index = super().expect([*patterns, self.CURSOR_POSITION_QUERY], timeout, **kwargs)
+            if index < len(patterns):
+                return index
+            self.send("\x1b[1;1R")
+
+
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
     # Under pytest-xdist, COLUMNS and LINES are set; the pseudo-terminal's size must rule.
     inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -36,12 +55,10 @@ def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
         **inherited,
         "TERM": "xterm",
         "NO_COLOR": "1",
-        # pexpect does not answer prompt_toolkit's cursor-position queries.
-        "PROMPT_TOOLKIT_NO_CPR": "1",
         "GIT_CONFIG_GLOBAL": "/dev/null",
         "GIT_CONFIG_NOSYSTEM": "1",
     }
-    return pexpect.spawn(
+    return Terminal(
         SCAFFOLD, args, cwd=str(cwd), env=env, encoding="utf-8", timeout=60, dimensions=(60, 250)
     )
 
@@ -150,6 +167,24 @@ def test_shadowing_names_are_refused_at_the_prompt(workdir: Path) -> None:
     output = _finish(child)
     assert child.exitstatus == 0, output
     assert (workdir / "flask_shop" / "src" / "flask_shop").is_dir()
+
+
+def test_conflicting_features_are_refused_at_the_checkbox(workdir: Path) -> None:
+    child = _spawn(["new", "app", "--framework", "flask"], workdir)
+    for question in template_questions("flask"):
+        if not _asked(question, "flask"):
+            continue
+        child.expect(re.escape(question.help))
+        if question.name == "features":
+            child.send(" ")  # the cursor starts on 'database': untick it (auth needs it)
+            child.send("\r")
+            child.expect(_loose("'auth' needs 'database'"))
+            child.send(" ")  # tick it again, and the answer is accepted
+        child.send("\r")
+    output = _finish(child)
+    assert child.exitstatus == 0, output
+    answers = yaml.safe_load((workdir / "app" / ".copier-answers.yml").read_text())
+    assert {"database", "auth"} <= set(answers["features"])
 
 
 @pytest.mark.parametrize("at_question", ["description", "python_version"])
