@@ -65,3 +65,10 @@ def test_check_answers(answers: dict, message: str) -> None:
     with pytest.raises(UserError, match=message):
         check_answers("flask", answers)
     check_answers("flask", {"python_version": "3.12", "project_name": "x"})
+
+
+def test_conditions_beyond_the_framework_are_kept() -> None:
+    django = {q.name: q for q in template_questions("django")}
+    assert django["api"].condition_within("django") is None
+    assert django["api_docs"].condition_within("django") == "api"
+    assert django["project_name"].condition_within("django") is None

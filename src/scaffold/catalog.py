@@ -92,6 +92,15 @@ class Question:
     # The raw `when` of a conditional question (a Jinja expression), else None.
     condition: str | None
 
+    def condition_within(self, framework: str) -> str | None:
+        """The `when` beyond the framework test every template question has, if any."""
+        if self.condition is None:
+            return None
+        own = f"framework == '{framework}'"
+        parts = [p.strip() for p in self.condition.strip("{} ").split(" and ")]
+        rest = " and ".join(p for p in parts if p != own)
+        return rest or None
+
     def check(self, value: Any) -> None:
         """Reject an answer outside the question's fixed choices (templated ones pass)."""
         if not self.choices or "{{" in str(self.choices):

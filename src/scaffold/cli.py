@@ -253,8 +253,8 @@ def templates() -> None:
             table.add_column(column, overflow="fold")
         for question in template_questions(framework.value):
             help_text = question.help
-            if question.condition:
-                help_text += f" (asked when {question.condition.strip('{} ')})"
+            if condition := question.condition_within(framework.value):
+                help_text += f" (asked when {condition})"
             table.add_row(
                 question.name,
                 question.type + (" (several)" if question.multiselect else ""),
