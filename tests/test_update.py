@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "test@example.com",
 }
 ANSWERS = ".copier-answers.yml"
+# The README title line every template starts its README with.
+TITLE = "# {{ project_name }}"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -117,9 +120,9 @@ class TemplateChange:
 def change_template(repo: TemplateRepo, framework: str) -> TemplateChange:
     """v0.2.0: a changed README title line, one file added, two files removed."""
     template = repo.template(framework)
-    edit(template / "README.md.jinja", lambda text: text.replace("\n", " (v0.2.0)\n", 1))
-    (template / "CONTRIBUTING.md").write_text("Open an issue before a large change.\n")
     removed_edited, removed_untouched = repo.plain_files(framework)[:2]
+    edit(template / "README.md.jinja", lambda text: text.replace(TITLE, TITLE + " (v0.2.0)", 1))
+    (template / "CONTRIBUTING.md").write_text("Open an issue before a large change.\n")
     (template / removed_edited).unlink()
     (template / removed_untouched).unlink()
     repo.release("v0.2.0")
@@ -155,7 +158,7 @@ def test_edits_survive_clashes_are_conflicts_and_removals_respect_edits(
     # The user edits a file the template leaves alone, the README line the template
     # also changes, and a file the template will remove.
     edit(project / ".gitignore", lambda text: text + "my-notes/\n")
-    edit(project / "README.md", lambda text: text.replace("\n", " (ours)\n", 1))
+    edit(project / "README.md", lambda text: text.replace("# My Project", "# My Project (ours)", 1))
     edit(project / removed_edited, lambda text: text + "\n# kept by the user\n")
     git(project, "commit", "--quiet", "-am", "User edits")
     change = change_template(template_repo, framework)
@@ -267,16 +270,25 @@ def test_scaffold_new_equals_copier_copy_of_this_repository(framework: str, tmp_
 
 
 def _install_wheel(repo: TemplateRepo, tmp_path: Path) -> Path:
-    """Build scaffold's wheel from the template clone; install it in a new venv."""
+    """Build scaffold's wheel from the template clone; install it in a new venv.
+
+    The venv borrows scaffold's dependencies from the test run's own environment (a
+    .pth line), so only the wheel itself is installed; tests/test_repository.py installs
+    a wheel with its dependencies from the index.
+    """
     dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(repo.path)],
-        check=True,
-    )
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", dist, repo.path], check=True)
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site_packages = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(site_packages) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     (wheel,) = dist.glob("*.whl")
-    subprocess.run([env_dir / "bin" / "python", "-m", "pip", "install", "-q", wheel], check=True)
+    subprocess.run([*pip, "--python", python, "install", "--no-deps", "-q", wheel], check=True)
     return env_dir / "bin" / "scaffold"
 
 
