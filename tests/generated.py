@@ -212,20 +212,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
-    """Poll until the URL answers (any status); fail early if the server process died."""
+def wait_for_http(
+    url: str, process: subprocess.Popen | None = None, timeout: float = 60, until_ok: bool = False
+) -> None:
+    """Poll until the URL answers (with a 2xx if `until_ok`, else with anything).
+
+    Fails early if the server process died. `until_ok` matters behind a proxy, which
+    answers 502 while the application behind it is still starting.
+    """
     deadline = time.monotonic() + timeout
+    last = "no answer"
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode} before answering")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except urllib.error.HTTPError:
-            return
+        except urllib.error.HTTPError as error:
+            if not until_ok:
+                return
+            last = f"HTTP {error.code}"
         except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+            pass
+        time.sleep(0.2)
+    raise AssertionError(
+        f"{url} did not answer{' 2xx' if until_ok else ''} within {timeout} s ({last})"
+    )
 
 
 @contextlib.contextmanager

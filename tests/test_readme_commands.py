@@ -41,7 +41,7 @@ def test_readme_commands_run_the_app_and_its_tests(framework: str, tmp_path: Pat
     app = _bash(run_app, project, {"FLASK_RUN_PORT": str(port), "PORT": str(port)},
                 stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", app, timeout=300)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", app, timeout=300, until_ok=True)
     finally:
         os.killpg(app.pid, signal.SIGTERM)
         app.wait(timeout=30)

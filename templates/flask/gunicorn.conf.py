@@ -19,6 +19,10 @@ max_requests_jitter = 100
 # Import the app once, in the master, and fork the workers from it: a (re)started worker
 # is ready at once instead of importing everything again, and workers share memory pages.
 preload_app = True
+# No control socket: gunicorn >= 25.1 opens one under $HOME by default, which nothing
+# here uses, which read-only containers cannot create, and which every gunicorn on a
+# machine would share.
+control_socket_disable = True
 # Logs to stdout/stderr, where the container platform collects them.
 accesslog = "-"
 errorlog = "-"

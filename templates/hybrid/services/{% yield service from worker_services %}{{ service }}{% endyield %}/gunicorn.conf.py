@@ -1,0 +1,30 @@
+"""gunicorn settings for production.
+
+gunicorn already reads the rest from the environment: it binds 0.0.0.0:$PORT when
+PORT is set (127.0.0.1:8000 otherwise), starts $WEB_CONCURRENCY workers, and takes
+any option from GUNICORN_CMD_ARGS.
+"""
+
+import os
+
+# Threads let one worker overlap requests that wait on the database or the network.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Restart each worker after a while (at staggered times) to contain slow memory leaks.
+max_requests = 1000
+max_requests_jitter = 100
+# Import the app once, in the master, and fork the workers from it: a (re)started worker
+# is ready at once instead of importing everything again, and workers share memory pages.
+preload_app = True
+# No control socket: gunicorn >= 25.1 opens one under $HOME by default, which nothing
+# here uses, which read-only containers cannot create, and which every gunicorn on a
+# machine would share.
+control_socket_disable = True
+# Logs to stdout/stderr, where the container platform collects them.
+accesslog = "-"
+errorlog = "-"
+# Trust X-Forwarded-* only from the proxy in front (set to its address).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,99 @@
+"""The gateway's configuration: what run.py writes, and what nginx makes of it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GATEWAY = ROOT / "gateway"
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+needs_nginx = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx, brew install nginx)"
+)
+
+
+@pytest.fixture(scope="module")
+def run() -> ModuleType:
+    """gateway/run.py, a script, loaded as a module."""
+    spec = importlib.util.spec_from_file_location("gateway_run", GATEWAY / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def upstream_ports() -> dict[str, str]:
+    names = re.findall(r"\$\{([A-Z0-9_]+_PORT)\}", (GATEWAY / "upstreams.dev.conf").read_text())
+    return {name: str(8001 + index) for index, name in enumerate(names)}
+
+
+def nginx_test(prefix: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t`: parses the configuration and opens what it names, serving nothing."""
+    return subprocess.run(  # noqa: S603 (nginx, with fixed arguments)
+        [NGINX, "-t", "-p", str(prefix), "-c", str(config), "-e", "stderr"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+
+def test_without_nginx_the_gateway_says_how_to_install_it(
+    run: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(run.shutil, "which", lambda *args, **kwargs: None)
+    assert run.main() == 1
+    assert capsys.readouterr().err == (
+        "nginx is not installed: sudo apt-get install nginx (Debian/Ubuntu) "
+        "or brew install nginx (macOS)\n"
+    )
+
+
+def test_a_missing_port_is_named(run: ModuleType, tmp_path: Path) -> None:
+    values = run.settings({"PORT": "8000"}, tmp_path)
+    with pytest.raises(run.GatewayError, match="set WEB_PORT in the environment"):
+        run.write_configuration(tmp_path, values)
+
+
+def test_the_auth_cache_is_off_unless_asked_for(run: ModuleType, tmp_path: Path) -> None:
+    assert run.settings({}, tmp_path)["AUTH_CACHE_BYPASS"] == "1"
+    on = run.settings({"GATEWAY_AUTH_CACHE_SECONDS": "5"}, tmp_path)
+    assert (on["AUTH_CACHE_BYPASS"], on["AUTH_CACHE_SECONDS"]) == ("0", "5")
+    with pytest.raises(run.GatewayError, match="expected whole seconds"):
+        run.settings({"GATEWAY_AUTH_CACHE_SECONDS": "soon"}, tmp_path)
+
+
+@needs_nginx
+@pytest.mark.parametrize("cache", ["0", "5"])
+def test_the_development_configuration_is_valid(
+    run: ModuleType, tmp_path: Path, cache: str
+) -> None:
+    environment = {**upstream_ports(), "PORT": "8000", "GATEWAY_AUTH_CACHE_SECONDS": cache}
+    config = run.write_configuration(tmp_path, run.settings(environment, tmp_path))
+    result = nginx_test(tmp_path, config)
+    assert result.returncode == 0, result.stderr
+
+
+@needs_nginx
+def test_the_production_configuration_is_valid(tmp_path: Path) -> None:
+    """The image's nginx.conf, with the Kubernetes upstreams (the docker-compose ones use
+    `resolve`, which needs nginx 1.27.3 or later: the image's, maybe not this machine's)."""
+    (tmp_path / "gateway").mkdir()
+    for name in ("http.conf", "routes.conf", "proxy.conf", "worker.conf"):
+        shutil.copyfile(GATEWAY / name, tmp_path / "gateway" / name)
+    shutil.copyfile(
+        ROOT / "deploy" / "k8s" / "base" / "gateway-upstreams.conf",
+        tmp_path / "gateway" / "upstreams.conf",
+    )
+    # The Kubernetes Services' names mean nothing here: one address for them all.
+    upstreams = tmp_path / "gateway" / "upstreams.conf"
+    upstreams.write_text(re.sub(r"server \S+:8000", "server 127.0.0.1:8000", upstreams.read_text()))
+    # What nginx writes goes to tmp_path, not to the image's /tmp.
+    config = (GATEWAY / "nginx.conf").read_text().replace("/tmp/", f"{tmp_path}/")  # noqa: S108
+    (tmp_path / "nginx.conf").write_text(config)
+    result = nginx_test(tmp_path, tmp_path / "nginx.conf")
+    assert result.returncode == 0, result.stderr

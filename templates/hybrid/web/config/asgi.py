@@ -1,0 +1,12 @@
+"""ASGI entry point, for an ASGI server such as uvicorn or daphne.
+
+Production settings unless DJANGO_SETTINGS_MODULE names others.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+application = get_asgi_application()

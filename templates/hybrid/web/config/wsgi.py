@@ -1,0 +1,12 @@
+"""WSGI entry point: `gunicorn config.wsgi` (gunicorn.conf.py holds its settings).
+
+Production settings unless DJANGO_SETTINGS_MODULE names others.
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+application = get_wsgi_application()

@@ -1,0 +1,115 @@
+"""/auth/verify/: the gateway's identity check, and the token it hands to the workers."""
+
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+VERIFY = reverse("auth-verify")
+
+
+def verify(client: Client, method: str = "GET", **headers: str):
+    """The gateway's subrequest: a GET, naming the original request's method."""
+    return client.get(VERIFY, headers={"X-Original-Method": method, **headers})
+
+
+def decode(token: str) -> dict:
+    """The token's claims, checked as the workers check them: with the public key."""
+    public_key = load_pem_private_key(settings.JWT_PRIVATE_KEY.encode(), None).public_key()
+    return jwt.decode(
+        token,
+        public_key,
+        algorithms=["EdDSA"],
+        audience="workers",
+        options={"require": ["exp", "iat", "sub", "aud"]},
+    )
+
+
+def logged_in(user) -> Client:
+    """A browser logged in as `user`, whose requests Django checks for CSRF."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    return browser
+
+
+def csrf_token(browser: Client) -> str:
+    """The CSRF token a page gives its scripts (and sets in the csrftoken cookie)."""
+    return str(browser.get(reverse("home")).context["csrf_token"])
+
+
+def test_anonymous_requests_are_refused(client):
+    response = verify(client)
+    assert response.status_code == 401
+    assert "X-Auth-Token" not in response
+
+
+def test_a_logged_in_user_gets_their_id_and_a_token(user):
+    response = verify(logged_in(user))
+    assert response.status_code == 204
+    assert response["X-Auth-User-Id"] == str(user.pk)
+    claims = decode(response["X-Auth-Token"])
+    assert claims["sub"] == str(user.pk)
+    assert claims["exp"] - claims["iat"] == settings.JWT_LIFETIME_SECONDS == 60
+    assert abs(claims["iat"] - time.time()) < 5
+    assert jwt.get_unverified_header(response["X-Auth-Token"])["alg"] == "EdDSA"
+    # Nobody along the way may keep the answer.
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_deactivated_account_is_refused(user):
+    browser = logged_in(user)
+    user.is_active = False
+    user.save()
+    assert verify(browser).status_code == 401
+
+
+def test_the_session_ends_at_logout(user):
+    browser = logged_in(user)
+    assert verify(browser).status_code == 204
+    browser.post(reverse("logout"), {"csrfmiddlewaretoken": csrf_token(browser)})
+    assert verify(browser).status_code == 401
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_unsafe_methods_need_the_csrf_token(user, method):
+    browser = logged_in(user)
+    token = csrf_token(browser)
+    assert verify(browser, method).status_code == 403
+    assert verify(browser, method, X_CSRFToken="not-the-token").status_code == 403
+    assert verify(browser, method, X_CSRFToken=token).status_code == 204
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_safe_methods_need_no_csrf_token(user, method):
+    assert verify(logged_in(user), method).status_code == 204
+
+
+def test_requests_from_another_site_are_refused(user):
+    browser = logged_in(user)
+    token = csrf_token(browser)
+    headers = {"X_CSRFToken": token}
+    assert verify(browser, "POST", Origin="https://attacker.example", **headers).status_code == 403
+    assert verify(browser, "POST", Origin="http://testserver", **headers).status_code == 204
+
+
+def test_the_check_itself_answers_safe_methods_only(user):
+    browser = logged_in(user)
+    assert browser.post(VERIFY).status_code == 405
+    assert browser.put(VERIFY).status_code == 405
+
+
+def test_the_home_page_calls_each_worker_from_the_browser(user, client):
+    page = logged_in(user).get(reverse("home")).text
+    assert 'data-worker="' in page
+    assert "/static/js/workers.js" in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    script = client.get("/static/js/workers.js")
+    assert script.status_code == 200
+    assert "X-CSRFToken" in b"".join(script.streaming_content).decode()
+    assert "data-worker" not in client.get(reverse("home")).text

@@ -1,0 +1,1 @@
+"""User accounts: the custom User model and its admin."""
