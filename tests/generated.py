@@ -75,6 +75,16 @@ def requirements(project: Path, extras: Sequence[str] = ("dev",)) -> list[str]:
     return sorted(set(wanted))
 
 
+def project_requirements(project: Path) -> list[str]:
+    """Everything one environment needs to run the whole project: the requirements of
+    its pyproject.toml and of each app's (the hybrid's web/ and services/<name>/)."""
+    wanted: set[str] = set()
+    for pyproject in project.glob("**/pyproject.toml"):
+        if not {".venv", "venv", "node_modules"} & set(pyproject.relative_to(project).parts):
+            wanted |= set(requirements(pyproject.parent))
+    return sorted(wanted)
+
+
 @dataclass(frozen=True)
 class ProjectEnv:
     """A virtual environment holding a generated project's requirements."""

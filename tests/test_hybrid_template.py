@@ -36,8 +36,8 @@ from generated import (
     free_port,
     leftover_jinja,
     project_env,
+    project_requirements,
     render,
-    requirements,
     running,
     wait_for_http,
 )
@@ -141,15 +141,6 @@ def test_copier_refuses_bad_worker_services_with_the_reason(
 
 
 # --- Rendered projects ----------------------------------------------------------------------
-
-
-def project_requirements(project: Path) -> list[str]:
-    """Everything one environment needs to run the whole project: each app's
-    dependencies and development tools, and the root's tools."""
-    wanted = set(requirements(project))
-    for app in [project / "web", *sorted((project / "services").iterdir())]:
-        wanted |= set(requirements(app))
-    return sorted(wanted)
 
 
 @pytest.fixture(scope="session")

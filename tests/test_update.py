@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from conftest import FRAMEWORKS, REPO, run_scaffold, tree, working_tree_copy
-from generated import project_env, requirements, run_project_tests
+from generated import project_env, project_requirements, run_project_tests
 
 COPIER = str(Path(sys.executable).parent / "copier")
 GIT_IDENTITY = {
@@ -382,5 +382,23 @@ def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     fresh = copier_copy(template_repo, "flask", tmp_path / "fresh", "v0.1.0", with_auth)
     assert tree(project) == tree(fresh)
-    env = project_env(requirements(project))
-    run_project_tests(project, env)
+    run_project_tests(project, project_env(project_requirements(project)))
+
+
+@pytest.mark.slow
+def test_adding_a_worker_service_to_a_hybrid_project(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    one_worker = {"worker_services": "[reports]"}
+    two_workers = {"worker_services": "[reports, billing]"}
+    project = committed_project(template_repo, "hybrid", tmp_path / "project", one_worker)
+
+    data = [f"--data={key}={value}" for key, value in two_workers.items()]
+    result = run_scaffold("update", str(project), *data, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "services/billing").is_dir()
+    fresh = copier_copy(template_repo, "hybrid", tmp_path / "fresh", "v0.1.0", two_workers)
+    assert tree(project) == tree(fresh)
+    # Its own suite: web, both workers, and the end-to-end run through the gateway.
+    run_project_tests(project, project_env(project_requirements(project)))
