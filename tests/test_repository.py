@@ -131,3 +131,17 @@ def test_pre_commit_is_clean(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "script", sorted(REPO.glob("benchmarks/*/bench.py")), ids=lambda p: p.parent.name
+)
+def test_benchmark_scripts_load_and_are_indexed(script: Path) -> None:
+    """The benchmarks are not run here (their figures need a quiet machine), but each
+    imports what it uses, parses its options, and is listed in benchmarks/README.md."""
+    result = subprocess.run(
+        [sys.executable, script, "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout
+    assert f"({script.parent.name}/README.md)" in (REPO / "benchmarks" / "README.md").read_text()

@@ -4,10 +4,9 @@
                                       [--cache-seconds 5] [--project DIR]
 
 Renders templates/hybrid with its default answers (or takes --project, a generated
-project), installs it into a virtualenv (kept in ~/.cache/scaffold-bench/hybrid), and
-runs the production stack on 127.0.0.1: the web app and the worker under gunicorn with
-production settings (the project's gunicorn.conf.py; SQLite for the web app's sessions
-and users), and the gateway's nginx (gateway/run.py). `wrk` (Debian: apt-get install
+project) and runs the production stack on 127.0.0.1: the web app and the worker under
+gunicorn with production settings (the project's gunicorn.conf.py; SQLite for the web
+app's sessions and users), and the gateway's nginx (gateway/run.py). `wrk` (Debian: apt-get install
 wrk) then loads GET /api/<worker>/whoami, in each round and in turn:
 
 - direct: the worker's own port, with a valid token in X-Auth-Token, as the gateway
@@ -27,124 +26,47 @@ overhead under 3 ms, throughput at least 0.5x direct.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-import venv
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = Path.home() / ".cache" / "scaffold-bench" / "hybrid"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# load, first: it also puts the tests' helpers (generated) on the path.
+from load import Load, gunicorn, require, wrk
+
+from generated import (
+    ProjectEnv,
+    assert_ok,
+    free_port,
+    project_env,
+    project_requirements,
+    render,
+    running,
+    wait_for_http,
+)
+
 USERNAME, PASSWORD = "bench", "a long benchmark password"
 
 
-@dataclass(frozen=True)
-class Measure:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-
-
-def render(dest: Path) -> Path:
-    import copier
-
-    copier.run_copy(
-        str(REPO), str(dest), data={"framework": "hybrid"}, defaults=True, vcs_ref="HEAD",
-        quiet=True,
-    )  # fmt: skip
-    return dest
-
-
-def install(project: Path) -> Path:
-    """A virtualenv with the project's apps installed in place (editable)."""
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        venv.create(VENV, with_pip=True)
-    apps = ["-e", str(project), "-e", str(project / "web")]
-    for service in sorted((project / "services").iterdir()):
-        apps += ["-e", str(service)]
-    subprocess.run([python, "-m", "pip", "install", "-q", *apps], check=True)
-    return VENV / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run(bin_dir: Path, *args: str, cwd: Path, env: Mapping[str, str]) -> str:
-    result = subprocess.run(
-        [bin_dir / args[0], *args[1:]], cwd=cwd, env={**os.environ, **env},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-@contextlib.contextmanager
-def server(
-    command: list[str | Path], cwd: Path, env: Mapping[str, str], url: str
-) -> Iterator[None]:
-    """A server process, until it answers `url` with 200; stopped on exit."""
-    process = subprocess.Popen(
-        [str(part) for part in command], cwd=cwd, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError, urllib.error.HTTPError):
-                if urllib.request.urlopen(url, timeout=2).status == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"{command[0]} did not answer {url}")
-            time.sleep(0.1)
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def measure(url: str, headers: Mapping[str, str], duration: int, connections: int) -> Measure:
+def measure(url: str, headers: Mapping[str, str], duration: int, connections: int) -> Load:
     """Latency one request at a time (what a request costs), then throughput under load."""
-    one_at_a_time = wrk(url, headers, duration, connections=1)
-    loaded = wrk(url, headers, duration, connections)
-
-    def latency_ms(percentile: str) -> float:
-        pattern = rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$"
-        value, unit = re.search(pattern, one_at_a_time, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", loaded).group(1))
-    return Measure(rps, latency_ms("50"), latency_ms("99"))
+    one_at_a_time = wrk(url, duration, 1, headers)
+    loaded = wrk(url, duration, connections, headers)
+    return Load(
+        loaded.requests, loaded.requests_per_second, one_at_a_time.p50_ms, one_at_a_time.p99_ms
+    )
 
 
-def wrk(url: str, headers: Mapping[str, str], duration: int, connections: int) -> str:
-    options = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    threads = min(2, connections)
-    output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", *options, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    if "Non-2xx" in output or "Socket errors" in output:
-        sys.exit(f"{url} answered with errors:\n{output}")
-    return output
+def run(env: ProjectEnv, *args: str, cwd: Path, environment: Mapping[str, str]) -> str:
+    result = env.run(*args, cwd=cwd, env=environment)
+    assert_ok(result, " ".join(args[:3]))
+    return result.stdout
 
 
 def main() -> None:
@@ -157,17 +79,15 @@ def main() -> None:
         "--project", type=Path, help="a generated hybrid project (default: render one)"
     )
     args = parser.parse_args()
-    for program in ("wrk", "nginx"):
-        if shutil.which(program, path=f"{os.environ.get('PATH', '')}:/usr/sbin") is None:
-            sys.exit(f"{program} is not installed (Debian: apt-get install {program})")
+    require("wrk", "nginx")
 
-    work = Path(tempfile.mkdtemp(prefix="hybrid-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="scaffold-hybrid-bench-"))
     try:
-        project = args.project.resolve() if args.project else render(work / "project")
-        bin_dir = install(project)
-        python = bin_dir / "python"
+        project = args.project.resolve() if args.project else render("hybrid", {}, work / "project")
+        env = project_env(project_requirements(project))  # the tests' environment, built once
         service = sorted(path.name for path in (project / "services").iterdir())[0]
-        credentials = json.loads(run(bin_dir, "python", "-c", CREDENTIALS, cwd=work, env={}))
+        credentials = json.loads(run(env, "python", "-c", CREDENTIALS, cwd=work, environment={}))
+        web, worker = project / "web", project / "services" / service
         production = {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(50),
@@ -178,55 +98,54 @@ def main() -> None:
             "SECURE_SSL_REDIRECT": "false",
             "APP_ENV": "production",
             "JWT_PUBLIC_KEY": credentials["public_key"],
+            # The apps' code without installing it, as in the tests.
+            "PYTHONPATH": os.pathsep.join([str(web), str(worker / "src")]),
         }
-        run(
-            bin_dir,
-            "python",
-            "manage.py",
-            "migrate",
-            "--noinput",
-            cwd=project / "web",
-            env=production,
-        )
-        session = run(
-            bin_dir, "python", "manage.py", "shell", "--verbosity", "0", "-c", LOG_IN,
-            cwd=project / "web", env=production,
-        ).strip()  # fmt: skip
+        run(env, "python", "manage.py", "migrate", "--noinput", cwd=web, environment=production)
+        shell = ["python", "manage.py", "shell", "--verbosity", "0", "-c", LOG_IN]
+        session = run(env, *shell, cwd=web, environment=production).strip()
         token = credentials["token"]
 
-        ports = {"gateway": free_port(), "web": free_port(), "worker": free_port()}
-        gunicorn = [bin_dir / "gunicorn", "--config", "gunicorn.conf.py", "--workers", "2"]
+        options = ("--config", "gunicorn.conf.py", "--workers", "2")
         path = f"/api/{service}/whoami"
-        direct = f"http://127.0.0.1:{ports['worker']}{path}"
-        through = f"http://127.0.0.1:{ports['gateway']}{path}"
-        gateway_env = {
-            **production,
-            "PORT": str(ports["gateway"]),
-            "WEB_PORT": str(ports["web"]),
-            f"{service.upper()}_PORT": str(ports["worker"]),
-            "GATEWAY_RUN_DIR": str(work / "gateway"),
-        }
-        results: dict[str, list[Measure]] = {"direct": [], "gateway": [], "gateway, cached": []}
-        web = [*gunicorn, "--bind", f"127.0.0.1:{ports['web']}", "config.wsgi"]
-        worker = [*gunicorn, "--bind", f"127.0.0.1:{ports['worker']}", f"{service}:create_app()"]
-        health = "http://127.0.0.1:{}/healthz"
+        results: dict[str, list[Load]] = {"direct": [], "gateway": [], "gateway, cached": []}
         with (
-            server(web, project / "web", production, health.format(ports["web"])),
-            server(
-                worker, project / "services" / service, production, health.format(ports["worker"])
-            ),
-        ):
+            gunicorn(
+                env, "config.wsgi", *options,
+                cwd=web, environment=production, log=work / "web.log",
+            ) as (web_url, _),
+            gunicorn(
+                env, f"{service}:create_app()", *options,
+                cwd=worker, environment=production, log=work / "worker.log",
+            ) as (worker_url, _),
+        ):  # fmt: skip
+            gateway_port = free_port()
+            gateway_env = {
+                **production,
+                "PORT": str(gateway_port),
+                "WEB_PORT": web_url.rsplit(":", 1)[1],
+                f"{service.upper()}_PORT": worker_url.rsplit(":", 1)[1],
+                "GATEWAY_RUN_DIR": str(work / "gateway"),
+            }
+            gateway_url = f"http://127.0.0.1:{gateway_port}"
             for _ in range(args.rounds):
                 results["direct"].append(
-                    measure(direct, {"X-Auth-Token": token}, args.duration, args.connections)
-                )
+                    measure(
+                        f"{worker_url}{path}", {"X-Auth-Token": token}, args.duration,
+                        args.connections,
+                    )
+                )  # fmt: skip
                 for name, cache in (("gateway", 0), ("gateway, cached", args.cache_seconds)):
-                    environment = {**gateway_env, "GATEWAY_AUTH_CACHE_SECONDS": str(cache)}
-                    command = [python, project / "gateway" / "run.py"]
-                    with server(command, project, environment, health.format(ports["gateway"])):
+                    log = work / "gateway.log"
+                    nginx = env.popen(
+                        "python", project / "gateway" / "run.py", cwd=project, log=log,
+                        env={**gateway_env, "GATEWAY_AUTH_CACHE_SECONDS": str(cache)},
+                    )  # fmt: skip
+                    with running(nginx, log):
+                        wait_for_http(f"{gateway_url}/healthz", nginx, until_ok=True)
                         cookie = {"Cookie": f"sessionid={session}"}
                         results[name].append(
-                            measure(through, cookie, args.duration, args.connections)
+                            measure(f"{gateway_url}{path}", cookie, args.duration, args.connections)
                         )
 
         report(path, results, args)
@@ -234,7 +153,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(path: str, results: Mapping[str, list[Measure]], args: argparse.Namespace) -> None:
+def report(path: str, results: Mapping[str, list[Load]], args: argparse.Namespace) -> None:
     print(
         f"GET {path}; gunicorn: 2 workers (gthread, 4 threads) for the web app and for the "
         f"worker; nginx: {os.cpu_count()} workers. wrk, {args.duration} s per run: latency "
@@ -260,8 +179,9 @@ def report(path: str, results: Mapping[str, list[Measure]], args: argparse.Names
     )
 
 
-def summary(measures: list[Measure]) -> Measure:
-    return Measure(
+def summary(measures: list[Load]) -> Load:
+    return Load(
+        statistics.median(m.requests for m in measures),
         statistics.median(m.requests_per_second for m in measures),
         statistics.median(m.p50_ms for m in measures),
         statistics.median(m.p99_ms for m in measures),

@@ -1,6 +1,6 @@
 """Throughput and memory of the generated Django project under gunicorn (a benchmark, not a test).
 
-    python benchmarks/django/throughput.py [--rounds 7] [--workers 1] [--no-access-log]
+    python benchmarks/django/bench.py [--rounds 7] [--workers 1] [--no-access-log]
 
 Renders templates/django with its default answers and runs it under production settings
 beside a bare `django-admin startproject` app that has one view; both are served at once
@@ -33,27 +33,16 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# load, first: it also puts the tests' helpers (generated) on the path.
+from load import Load, cpu_seconds, gunicorn, require, worker_memory, wrk
 
-from generated import (  # noqa: E402 (the tests' helpers, found through the path above)
-    ProjectEnv,
-    assert_ok,
-    free_port,
-    project_env,
-    render,
-    requirements,
-    running,
-    wait_for_http,
-)
+from generated import ProjectEnv, assert_ok, project_env, render, requirements
 
 BARE_VIEW = """
 from django.http import JsonResponse
@@ -66,7 +55,7 @@ def healthz(request):
 urlpatterns.append(path("healthz", healthz))
 """
 # Sent to both servers: the generated project redirects plain HTTP to HTTPS otherwise.
-HEADERS = ["-H", "X-Forwarded-Proto: https"]
+HEADERS = {"X-Forwarded-Proto": "https"}
 NOTES_ON_THE_PAGE = 20
 
 
@@ -76,78 +65,6 @@ class Server:
     module: str
     cwd: Path
     environment: dict[str, str]
-
-
-def _stat_fields(pid_dir: Path) -> list[str]:
-    """/proc/<pid>/stat after the command name: [state, ppid, ...]."""
-    return (pid_dir / "stat").read_text().rsplit(")", 1)[1].split()
-
-
-def workers(master_pid: int) -> list[Path]:
-    """The /proc directories of the gunicorn master's worker processes."""
-    found = []
-    for pid_dir in Path("/proc").glob("[0-9]*"):
-        try:
-            if int(_stat_fields(pid_dir)[1]) == master_pid:
-                found.append(pid_dir)
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-    return found
-
-
-def worker_rss_mib(master_pid: int) -> list[float]:
-    """Resident memory of each worker, in MiB."""
-    sizes = []
-    for pid_dir in workers(master_pid):
-        status = (pid_dir / "status").read_text()
-        sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024)
-    return sizes
-
-
-def cpu_seconds(master_pid: int) -> float:
-    """CPU time (user and system) the workers have used so far."""
-    ticks = 0
-    for pid_dir in workers(master_pid):
-        fields = _stat_fields(pid_dir)
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Load:
-    requests: int
-    per_second: float
-
-
-def wrk(url: str, duration: int, connections: int, extra_headers: list[str]) -> Load:
-    """Send requests for `duration` seconds; fails if any response was not a success."""
-    result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
-         *HEADERS, *extra_headers, url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    if "Non-2xx or 3xx responses" in result.stdout:
-        raise RuntimeError(f"{url} answered with errors:\n{result.stdout}")
-    return Load(
-        int(re.search(r"(\d+) requests in", result.stdout).group(1)),
-        float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1)),
-    )
-
-
-@contextmanager
-def serving(
-    env: ProjectEnv, server: Server, gunicorn_conf: Path, workdir: Path
-) -> Iterator[tuple[str, int]]:
-    """The server under gunicorn on a free port: yields its URL and the master's pid."""
-    port = free_port()
-    log = workdir / f"{server.name}.log"
-    process = env.popen(
-        "gunicorn", "-c", gunicorn_conf, "--bind", f"127.0.0.1:{port}", server.module,
-        cwd=server.cwd, env=server.environment, log=log,
-    )  # fmt: skip
-    with running(process, log):
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
-        yield f"http://127.0.0.1:{port}", process.pid
 
 
 def prepare_generated(env: ProjectEnv, project: Path, workdir: Path) -> tuple[Server, str]:
@@ -192,6 +109,14 @@ def prepare_bare(env: ProjectEnv, workdir: Path) -> Server:
     return Server("bare", "bare.wsgi", bare, {"DJANGO_SETTINGS_MODULE": "bare.settings"})
 
 
+def serving(env: ProjectEnv, server: Server, options: tuple[str, ...], workdir: Path):
+    """The server under gunicorn with the given options: yields its URL and master's pid."""
+    return gunicorn(
+        env, server.module, *options,
+        cwd=server.cwd, environment=server.environment, log=workdir / f"{server.name}.log",
+    )  # fmt: skip
+
+
 @dataclass
 class Measurements:
     """Per round: requests per second of wall time, and per second of the workers' CPU."""
@@ -200,7 +125,7 @@ class Measurements:
     cpu: list[float] = field(default_factory=list)
 
     def add(self, load: Load, cpu_used: float) -> None:
-        self.wall.append(load.per_second)
+        self.wall.append(load.requests_per_second)
         self.cpu.append(load.requests / cpu_used)
 
 
@@ -212,8 +137,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--no-access-log", action="store_true", help="for both servers")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    require("wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="scaffold-django-bench-"))
     try:
@@ -229,17 +153,17 @@ def main() -> None:
         }
         for server in (generated, bare):
             server.environment.update(same_settings)
-        conf = generated.cwd / "gunicorn.conf.py"
-        auth = ["-H", f"Authorization: Token {token}"]
+        options = ("--config", str(generated.cwd / "gunicorn.conf.py"))
+        auth = {**HEADERS, "Authorization": f"Token {token}"}
         results = {"bare": Measurements(), "generated": Measurements(), "api": Measurements()}
 
         with (
-            serving(env, bare, conf, workdir) as (bare_url, bare_pid),
-            serving(env, generated, conf, workdir) as (generated_url, generated_pid),
+            serving(env, bare, options, workdir) as (bare_url, bare_pid),
+            serving(env, generated, options, workdir) as (generated_url, generated_pid),
         ):
             targets = {
-                "bare": (f"{bare_url}/healthz", [], bare_pid),
-                "generated": (f"{generated_url}/healthz", [], generated_pid),
+                "bare": (f"{bare_url}/healthz", HEADERS, bare_pid),
+                "generated": (f"{generated_url}/healthz", HEADERS, generated_pid),
                 "api": (f"{generated_url}/api/notes/", auth, generated_pid),
             }
             for url, headers, _ in targets.values():
@@ -261,8 +185,8 @@ def main() -> None:
                     file=sys.stderr,
                 )
             memory = {
-                "bare": statistics.mean(worker_rss_mib(bare_pid)),
-                "generated": statistics.mean(worker_rss_mib(generated_pid)),
+                "bare": statistics.mean(m.rss_mib for m in worker_memory(bare_pid)),
+                "generated": statistics.mean(m.rss_mib for m in worker_memory(generated_pid)),
             }
 
         def median(name: str, kind: str) -> float:

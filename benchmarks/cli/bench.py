@@ -1,6 +1,6 @@
 """Wall time of the scaffold CLI, side by side with plain Copier (a benchmark, not a test).
 
-    python benchmarks/cli_speed.py [--runs N]
+    python benchmarks/cli/bench.py [--runs N]
 
 Prints the median of N runs for:
 - `scaffold --help` (target: under 0.3 s; heavy modules are imported lazily);
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
