@@ -15,6 +15,7 @@ import shlex
 import shutil
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -400,6 +401,20 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
     assert re.search(r"Task \S+send_welcome_email\[[0-9a-f-]+\] succeeded", worker_log)
 
 
+def log_in_with_the_form(
+    base: str, headers: Mapping[str, str], username: str, password: str
+) -> int:
+    """Post the login page's form as a browser would, with its CSRF cookie and token;
+    returns the status (302 logged in, 200 the form again, 429 locked out)."""
+    page = fetch(f"{base}/accounts/login/", headers=headers)
+    cookie = next(c for c in page.headers.get_all("Set-Cookie") if c.startswith("csrftoken="))
+    (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body.decode())
+    form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    origin = base.replace("http://", "https://")  # the site's origin, as behind TLS
+    browser = {**headers, "Cookie": cookie.split(";", 1)[0], "Origin": origin}
+    return fetch(f"{base}/accounts/login/", method="POST", headers=browser, form=form).status
+
+
 class Response:
     def __init__(self, status: int, headers: Any, body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body
@@ -422,10 +437,16 @@ def fetch(
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     data: Mapping[str, Any] | None = None,
+    form: Mapping[str, str] | None = None,
 ) -> Response:
-    """One real HTTP request; redirects and error statuses are returned, not followed."""
-    body = json.dumps(data).encode() if data is not None else None
-    all_headers = {"Content-Type": "application/json"} if body else {}
+    """One real HTTP request, with `data` as JSON or `form` as a browser sends a form;
+    redirects and error statuses are returned, not followed."""
+    body, all_headers = None, {}
+    if data is not None:
+        body, all_headers = json.dumps(data).encode(), {"Content-Type": "application/json"}
+    if form is not None:
+        body = urllib.parse.urlencode(form).encode()
+        all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
     request = urllib.request.Request(
         url, data=body, method=method, headers={**all_headers, **(headers or {})}
     )
@@ -545,3 +566,9 @@ def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> No
             },
         )
         assert "Access-Control-Allow-Origin" not in preflight.headers
+
+        # Password guessing through the login form: after LOGIN_FAILURE_LIMIT (5) failures
+        # the account is locked out from this address, the right password included.
+        attempts = [log_in_with_the_form(base, https, "admin", "wrong") for _ in range(5)]
+        assert attempts == [200, 200, 200, 200, 429]
+        assert log_in_with_the_form(base, https, "admin", admin_password) == 429

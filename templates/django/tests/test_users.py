@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -64,3 +65,27 @@ def test_wrong_password_is_refused(client, user):
     response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_repeated_failed_logins_lock_the_account_out(client, user, password):
+    login, wrong = reverse("login"), {"username": "alice", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post(login, wrong).status_code == 200  # the form again
+    assert client.post(login, wrong).status_code == 429
+
+    # Locked out: the right password is refused too, on the admin's login page as well.
+    locked = client.post(login, {"username": "alice", "password": password})
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.text
+    admin_login = client.post(reverse("admin:login"), {"username": "alice", "password": password})
+    assert admin_login.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_login_resets_the_failure_count(client, user, password):
+    login, wrong = reverse("login"), {"username": "alice", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(login, wrong)
+    assert client.post(login, {"username": "alice", "password": password}).status_code == 302
+    client.post(reverse("logout"))
+    assert client.post(login, wrong).status_code == 200
