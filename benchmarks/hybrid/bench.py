@@ -6,8 +6,8 @@
 Renders templates/hybrid with its default answers (or takes --project, a generated
 project) and runs the production stack on 127.0.0.1: the web app and the worker under
 gunicorn with production settings (the project's gunicorn.conf.py; SQLite for the web
-app's sessions and users), and the gateway's nginx (gateway/run.py). `wrk` (Debian: apt-get install
-wrk) then loads GET /api/<worker>/whoami, in each round and in turn:
+app's sessions and users), and the gateway's nginx (gateway/run.py). `wrk` (Debian:
+apt-get install wrk) then loads GET /api/<worker>/whoami, in each round and in turn:
 
 - direct: the worker's own port, with a valid token in X-Auth-Token, as the gateway
   sends it;
