@@ -89,3 +89,34 @@ def test_a_successful_login_resets_the_failure_count(client, user, password):
     assert client.post(login, {"username": "alice", "password": password}).status_code == 302
     client.post(reverse("logout"))
     assert client.post(login, wrong).status_code == 200
+
+
+def test_behind_a_proxy_clients_are_told_apart_by_the_address_it_saw(
+    client, user, password, settings
+):
+    settings.NUM_PROXIES = 1
+    login, wrong = reverse("login"), {"username": "alice", "password": "wrong"}
+    # What the proxy saw comes last; what comes before it, the client wrote.
+    attacker = {"HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.7"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, wrong, **attacker)
+    assert (
+        client.post(login, {"username": "alice", "password": password}, **attacker).status_code
+        == 429
+    )
+    # Writing another address in front changes nothing.
+    forged = {"HTTP_X_FORWARDED_FOR": "10.1.1.1, 203.0.113.7"}
+    assert client.post(login, wrong, **forged).status_code == 429
+    # Alice, from her own address, still logs in.
+    alice = {"HTTP_X_FORWARDED_FOR": "198.51.100.2"}
+    assert (
+        client.post(login, {"username": "alice", "password": password}, **alice).status_code == 302
+    )
+
+
+def test_without_a_proxy_the_forwarded_header_is_ignored(client, user, settings):
+    settings.NUM_PROXIES = 0
+    login, wrong = reverse("login"), {"username": "alice", "password": "wrong"}
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, wrong, HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}")
+    assert client.post(login, wrong, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 429
