@@ -19,7 +19,6 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-import venv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,15 +142,18 @@ class ProjectEnv:
             )
 
 
-def project_env(wanted: Sequence[str]) -> ProjectEnv:
-    """The shared environment for these requirements, built on first use."""
-    key = hashlib.sha256(("\n".join(sorted(wanted)) + sys.version).encode()).hexdigest()[:16]
+def project_env(wanted: Sequence[str], python: str = sys.executable) -> ProjectEnv:
+    """The shared environment for these requirements on this interpreter, built on first use."""
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    key = hashlib.sha256(("\n".join(sorted(wanted)) + version).encode()).hexdigest()[:16]
     root = ENVS_DIR / key
     ENVS_DIR.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root) + ".lock", timeout=1800):
         if not (root / ".complete").exists():
             shutil.rmtree(root, ignore_errors=True)
-            venv.create(root, with_pip=True)
+            subprocess.run([python, "-m", "venv", root], check=True)
             subprocess.run(
                 [root / "bin" / "python", "-m", "pip", "install", "-q", *wanted],
                 check=True,
