@@ -55,8 +55,11 @@ def wrk(
         sys.exit(f"{url} answered with errors:\n{output}")
 
     def latency_ms(percentile: str) -> float:
-        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        found = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        if found is None:
+            sys.exit(f"no {percentile}th percentile latency in wrk's output:\n{output}")
+        value, unit = found.groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
     return Load(
         requests=int(re.search(r"(\d+) requests in", output).group(1)),

@@ -103,7 +103,7 @@ def main() -> None:
         }
         run(env, "python", "manage.py", "migrate", "--noinput", cwd=web, environment=production)
         shell = ["python", "manage.py", "shell", "--verbosity", "0", "-c", LOG_IN]
-        session = run(env, *shell, cwd=web, environment=production).strip()
+        session = run(env, *shell, cwd=web, environment=production).splitlines()[-1]
         token = credentials["token"]
 
         options = ("--config", "gunicorn.conf.py", "--workers", "2")
