@@ -72,3 +72,12 @@ def test_conditions_beyond_the_framework_are_kept() -> None:
     assert django["api"].condition_within("django") is None
     assert django["api_docs"].condition_within("django") == "api"
     assert django["project_name"].condition_within("django") is None
+
+
+def test_questions_shared_by_two_templates_show_each_its_own_condition() -> None:
+    flask = {q.name: q for q in template_questions("flask")}
+    django = {q.name: q for q in template_questions("django")}
+    assert flask["database"].condition_within("flask") == "'database' in features"
+    assert django["database"].condition_within("django") is None
+    assert flask["task_queue"].condition_within("flask") is None
+    assert django["task_queue"].condition_within("django") is None

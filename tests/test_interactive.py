@@ -70,10 +70,12 @@ def _answer_interview(child: pexpect.spawn, answers: dict[str, str]) -> None:
 
 
 def _asked(question: Question, framework: str) -> bool:
-    """Whether Copier asks a question, for a `when` that depends on the framework only."""
+    """Whether Copier asks a question, when the earlier answers are the defaults."""
     if question.condition is None:
         return True
-    return jinja2.Template(question.condition).render(framework=framework).strip() == "True"
+    defaults = {q.name: q.default for q in template_questions(framework)}
+    condition = jinja2.Template(question.condition)
+    return condition.render(defaults, framework=framework).strip() == "True"
 
 
 def _answer_template(
