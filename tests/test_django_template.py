@@ -340,14 +340,21 @@ def dockerfile_instructions(project: Path) -> list[tuple[str, str]]:
 def test_dockerfile_builds_static_files_and_runs_unprivileged(everything_project: Path) -> None:
     instructions = dockerfile_instructions(everything_project)
     keywords = [keyword for keyword, _ in instructions]
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    # Two stages: the locked install, then the image that runs.
+    stages = [args for keyword, args in instructions if keyword == "FROM"]
+    assert stages == ["python:3.11-slim AS build", "python:3.11-slim"]
+    assert "RUN pip install --require-hashes --no-deps -r requirements.txt" in [
+        f"{keyword} {args}" for keyword, args in instructions
+    ]
     users = [args for keyword, args in instructions if keyword == "USER"]
-    assert users and users[-1] not in ("root", "0")
+    assert users == ["10001:10001"]  # numeric: Kubernetes' runAsNonRoot can check it
+    assert "HEALTHCHECK" in keywords
     runs = [args for keyword, args in instructions if keyword == "RUN"]
     collect = next(
         i for i, (k, a) in enumerate(instructions) if "collectstatic" in a and k == "RUN"
     )
-    assert keywords.index("COPY") < collect < keywords.index("USER")
+    copy_code = instructions.index(("COPY", ". ."))
+    assert copy_code < collect < keywords.index("USER")
     environment = shlex.split(" ".join(args for keyword, args in instructions if keyword == "ENV"))
     assert "DJANGO_SETTINGS_MODULE=config.settings.production" in environment
     assert instructions[-1] == ("CMD", '["gunicorn", "config.wsgi"]')

@@ -273,6 +273,8 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         "APP_ENV": "production",
         "SECRET_KEY": "e2e-" + "x" * 60,
         "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+        # Required with the Celery answer; no task is sent here.
+        "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
         "PYTHONPATH": str(project / "src"),
         "FLASK_APP": slug,
     }
