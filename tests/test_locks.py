@@ -5,6 +5,7 @@ each project's own CI and Dependabot configuration (docs/locking.md)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -55,10 +56,17 @@ def relock(project: Path) -> dict[str, str]:
     before = {}
     for lock in lock_files(project):
         before[str(lock.relative_to(project))] = lock.read_text(encoding="utf-8")
-        command = compile_command(lock)
+        command = [UV, *compile_command(lock)[1:]]
+        # From uv's cache first (the pins it keeps were fetched by an earlier case: fast);
+        # from the index when something is missing there.
+        offline = {**os.environ, "UV_OFFLINE": "1"}
         result = subprocess.run(
-            [UV, *command[1:]], cwd=lock.parent, capture_output=True, text=True, check=False
+            command, cwd=lock.parent, env=offline, capture_output=True, text=True, check=False
         )
+        if result.returncode:
+            result = subprocess.run(
+                command, cwd=lock.parent, capture_output=True, text=True, check=False
+            )
         assert result.returncode == 0, f"{lock}: {result.stderr}"
     return before
 
