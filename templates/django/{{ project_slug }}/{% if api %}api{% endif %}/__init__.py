@@ -1,0 +1,2 @@
+"""What every view of the REST API shares: how request bodies are parsed (parsers.py),
+how errors are answered (errors.py), and what the OpenAPI schema says about both."""
