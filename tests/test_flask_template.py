@@ -226,6 +226,7 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
     environment = {
         "APP_ENV": "production",
         "SECRET_KEY": "e2e-" + "x" * 60,
+        "TRUSTED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
         "PYTHONPATH": str(project / "src"),
         "FLASK_APP": slug,
@@ -260,6 +261,8 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         assert "default-src 'self'" in policy
         assert home.headers["X-Content-Type-Options"] == "nosniff"
         assert home.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert home.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "camera=()" in home.headers["Permissions-Policy"]
         assert home.headers["Strict-Transport-Security"].startswith("max-age=31536000")
         assert "Secure" in home.headers["Set-Cookie"]
 
@@ -281,6 +284,7 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         profile = browser.get("/auth/profile")
         assert profile.status == 200
         assert email in profile.text
+        assert profile.headers["Cache-Control"] == "no-store"
         session = browser.cookie("session")
 
         logged_out = browser.post("/auth/logout", browser.get("/auth/profile").form_token())
@@ -303,6 +307,9 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
             token = browser.get("/").meta_token()
             assert browser.request("DELETE", "/api/v1/session", X_CSRFToken=token).status == 204
             assert browser.get("/api/v1/me").status == 401
+
+        # Only the host names in TRUSTED_HOSTS are answered.
+        assert browser.request("GET", "/", Host="evil.example").status == 400
 
         missing = browser.get("/no/such/page")
         assert missing.status == 404
