@@ -1,8 +1,12 @@
 """The tokens the gateway hands to the workers: who the user is, signed by this app.
 
-Each is a JWT signed with EdDSA (Ed25519) for the "workers" audience, naming the user in
-`sub` and expiring JWT_LIFETIME_SECONDS after it was issued. The workers check it with
-the public key alone: they can read and verify tokens, never make one.
+Each is a JWT signed with EdDSA (Ed25519) for one request the gateway let through: its
+audience (`aud`) is the worker service, `htm` the HTTP method (the claim's name in
+RFC 9449), `sub` the user, and it expires JWT_LIFETIME_SECONDS after it was issued. A
+worker accepts only tokens for itself and for the method of the request carrying them:
+replayed, a token is good for the same method on the same service by the same user,
+until it expires. The workers check it with the public key alone: they can read and
+verify tokens, never make one.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from django.core.exceptions import ImproperlyConfigured
 ALGORITHM = "EdDSA"
 
 
-def issue_token(user_id: int | str) -> str:
+def issue_token(user_id: int | str, service: str, method: str) -> str:
     now = int(time.time())
     claims = {
         "sub": str(user_id),
-        "aud": settings.JWT_AUDIENCE,
+        "aud": service,
+        "htm": method,
         "iat": now,
         "exp": now + settings.JWT_LIFETIME_SECONDS,
     }

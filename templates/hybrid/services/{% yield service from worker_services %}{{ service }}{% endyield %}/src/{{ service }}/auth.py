@@ -2,11 +2,12 @@
 
 Before each request to a worker, the gateway asks the web app who the user is; for a
 logged-in user the web app answers with a token, which the gateway passes on in the
-X-Auth-Token header: a JWT signed with EdDSA (Ed25519) for the "workers" audience,
-valid for a minute. This module checks it with the web app's public key and refuses,
-with 401, every request without a valid one: a request that went around the gateway,
-or one whose token is missing, expired, for another audience, signed with another key,
-or not signed at all ("alg": "none"). Views call `current_user_id()`.
+X-Auth-Token header: a JWT signed with EdDSA (Ed25519), for this service (its audience)
+and the request's method (`htm`), valid for a few seconds (JWT_LIFETIME_SECONDS in the
+web app). This module checks it with the web app's public key and refuses, with 401,
+every request without a valid one: a request that went around the gateway, or one whose
+token is missing, expired, for another service or another method, signed with another
+key, or not signed at all ("alg": "none"). Views call `current_user_id()`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask import Flask, abort, current_app, g, request
 TOKEN_HEADER = "X-Auth-Token"  # noqa: S105 (the name of a header, not a token)
 # The only algorithm accepted: never the one a token names in its own header.
 ALGORITHMS = ["EdDSA"]
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "htm"]
 
 
 def init_auth(app: Flask) -> None:
@@ -64,6 +65,11 @@ def authenticate() -> None:
         )
     except jwt.InvalidTokenError as error:
         current_app.logger.warning("Refused a token: %s", error)
+        abort(401, description="The token is not valid.")
+    if claims["htm"] != request.method:
+        # A token the gateway got for, say, a GET, on a POST sent around the gateway
+        # (and around its CSRF check).
+        current_app.logger.warning("Refused a token for %s on a %s", claims["htm"], request.method)
         abort(401, description="The token is not valid.")
     g.user_id = claims["sub"]
 
