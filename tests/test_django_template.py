@@ -294,6 +294,7 @@ def test_combination(
     ("variable", "value"),
     [
         ("SECRET_KEY", None),
+        ("SECRET_KEY", "x"),  # set, but weaker than Django's rule
         ("ALLOWED_HOSTS", None),
         ("ALLOWED_HOSTS", ""),
         ("DATABASE_URL", None),

@@ -63,8 +63,19 @@ END_TO_END_CHECKS = {
     6: "test_after_logout_the_old_cookie_is_refused",
     7: "test_gateway_responses_carry_the_security_headers",
 }
+# Issue 14's hardening, checked end to end: each must run and pass (none skipped).
+HARDENING_CHECKS = {
+    1: "test_behind_a_trusted_proxy_the_lockout_keys_on_the_real_client",
+    2: "test_the_auth_cache_keys_on_every_cookie_the_web_app_reads",
+    3: "test_a_workers_token_is_good_for_its_service_and_method_only",
+    4: "test_a_worker_error_in_development_shows_a_traceback_in_the_terminal_only",
+    5: "test_bad_json_gets_a_400_from_a_worker",
+    9: "test_gateway_responses_carry_the_security_headers",
+    10: "test_the_production_gateway_believes_https_from_trusted_proxies_only",
+}
 # Checks run once per worker service.
 PER_SERVICE = {1, 2, 3, 5}
+HARDENING_PER_SERVICE = {5}
 DEPLOYMENT_CHECKS = (
     "test_the_kustomization_names_existing_files",
     "test_each_manifest_is_valid_kubernetes",
@@ -140,6 +151,22 @@ def test_copier_refuses_bad_worker_services_with_the_reason(
     assert not (tmp_path / "project").exists()
 
 
+def test_the_gateway_trusts_no_proxy_by_default(tmp_path: Path) -> None:
+    """The image's trusted-proxies.conf names no network: with nothing in front (docker
+    compose), no client may speak for another through X-Forwarded-For or -Proto."""
+    project = render("hybrid", {}, tmp_path / "project")
+    config = (project / "gateway" / "trusted-proxies.conf").read_text()
+    directives = [
+        line.strip() for line in config.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert directives == [
+        "geo $realip_remote_addr $from_trusted_proxy {",
+        "default 0;",
+        "}",
+    ]
+    assert "trusted-proxies.conf" in (project / "gateway" / "Dockerfile").read_text()
+
+
 # --- Rendered projects ----------------------------------------------------------------------
 
 
@@ -202,6 +229,9 @@ def test_combination(
     for number, check in END_TO_END_CHECKS.items():
         runs = len(workers) if number in PER_SERVICE else 1
         assert outcomes.get(check) == ["passed"] * runs, f"end-to-end check {number}: {check}"
+    for number, check in HARDENING_CHECKS.items():
+        runs = len(workers) if number in HARDENING_PER_SERVICE else 1
+        assert outcomes.get(check) == ["passed"] * runs, f"issue 14, item {number}: {check}"
     for check in DEPLOYMENT_CHECKS:
         assert outcomes.get(check) == ["passed"], check
     skipped = [test for test, results in outcomes.items() if "skipped" in results]
