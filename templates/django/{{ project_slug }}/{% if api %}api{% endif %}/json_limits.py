@@ -9,14 +9,12 @@ nests anywhere near MAX_DEPTH levels.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 MAX_DEPTH = 32
 
 
-def parse_nested_json(parse: Callable[[], T]) -> T:
+def parse_nested_json(parse: Callable[[], Any]) -> Any:
     """What `parse()` returns; ValueError if it nests more than MAX_DEPTH levels."""
     too_deep = ValueError(f"nested more than {MAX_DEPTH} levels deep")
     try:
