@@ -63,6 +63,7 @@ def main() -> None:
         generated_env = {
             "APP_ENV": "production",
             "SECRET_KEY": "benchmark-" + "x" * 54,
+            "TRUSTED_HOSTS": "127.0.0.1",
             "DATABASE_URL": f"sqlite:///{work}/app.sqlite3",
             "PYTHONPATH": str(project / "src"),
             "FLASK_APP": "my_project",
