@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,25 @@ TEMPLATES = REPO / "templates"
 FRAMEWORKS = ("flask", "django", "hybrid")
 # The console script installed beside this interpreter: the command users type.
 SCAFFOLD = shutil.which("scaffold", path=str(Path(sys.executable).parent)) or "scaffold"
+
+
+# Copier shows a refused answer on one line, "Validation error for question '<name>':
+# <message>", cut at the terminal's width: messages must fit in the narrowest usual one.
+TERMINAL_WIDTH = 80
+# What a terminal may print between the words of a wrapped text: spaces, line breaks
+# and styling.
+_BETWEEN_WORDS = r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+"
+
+
+def printed(text: str) -> str:
+    """A pattern for text as a terminal prints it, wrapped or styled between words."""
+    return _BETWEEN_WORDS.join(re.escape(word) for word in text.split())
+
+
+def assert_fits_terminal(refusal: str) -> None:
+    """The first line of Copier's refusal fits on one line of the narrowest terminal."""
+    line = str(refusal).splitlines()[0]
+    assert len(line) <= TERMINAL_WIDTH, f"{len(line)} columns: {line!r}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import pexpect
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from conftest import TEMPLATES, assert_fits_terminal, printed
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -168,8 +168,8 @@ def test_listed_combinations_break_no_rule() -> None:
 def test_copier_refuses_forbidden_answers_with_the_reason(
     option: str, need: str, tmp_path: Path
 ) -> None:
-    reason = option_requirements()[option][need]
-    with pytest.raises(ValueError, match=re.escape(f"{option} needs {need}: {reason}")):
+    refusal = f"'{option}': needs {need}: {option_requirements()[option][need]}"
+    with pytest.raises(ValueError, match=re.escape(refusal)) as refused:
         copier.run_copy(
             str(TEMPLATE),
             str(tmp_path / "project"),
@@ -177,6 +177,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
             defaults=True,
             quiet=True,
         )
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
 
 
@@ -184,7 +185,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
 def test_the_prompt_never_offers_a_forbidden_answer(tmp_path: Path) -> None:
     """Copier checks yes/no answers only when given as data: the prompt skips api_docs
     once api is no, and goes on to the next question."""
-    helps = {q.name: re.escape(q.help) for q in template_questions("django")}
+    helps = {q.name: printed(q.help) for q in template_questions("django")}
     inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     child = pexpect.spawn(
         COPIER, ["copy", str(TEMPLATE), str(tmp_path / "project")], encoding="utf-8",
