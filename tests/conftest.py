@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -36,6 +37,14 @@ def assert_fits_terminal(refusal: str) -> None:
     """The first line of Copier's refusal fits on one line of the narrowest terminal."""
     line = str(refusal).splitlines()[0]
     assert len(line) <= TERMINAL_WIDTH, f"{len(line)} columns: {line!r}"
+
+
+def shared_question_names(template: Path, block: str) -> frozenset[str]:
+    """The questions of one of the blocks every template's copier.yml shares."""
+    text = (template / "copier.yml").read_text(encoding="utf-8")
+    inside = text.split(f"# ---- {block.capitalize()} questions", 1)[1]
+    inside = inside.split(f"# ---- End of {block} questions", 1)[0]
+    return frozenset(yaml.safe_load(inside.split("\n", 1)[1]))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pexpect
 
 from conftest import SCAFFOLD, printed
 from scaffold.catalog import Question, shown_defaults, template_questions
-from scaffold.profile import FieldSpec, field_specs
+from scaffold.profile import FieldSpec, Profile, field_specs
+from scaffold.template_defaults import shaped_defaults
 
 CLEAR_LINE = "\x15"  # Ctrl-U: input prompts pre-fill the default, so clear it before typing
 DOWN, UP = "\x1b[B", "\x1b[A"  # arrow keys, as a terminal sends them
@@ -88,20 +89,29 @@ def choose_framework(child: pexpect.spawn, recommended: str, chosen: str | None 
     child.send(keys_for(spec, chosen))
 
 
-def asked(question: Question, framework: str) -> bool:
-    """Whether Copier asks a question when the questions before it took their defaults."""
+def asked(question: Question, framework: str, profile: Profile | None = None) -> bool:
+    """Whether Copier asks a question when the questions before it took their defaults:
+    the template's own, or those the profile gives it."""
     if question.condition is None:
         return True
-    context = {**shown_defaults(framework), "framework": framework}
+    shaped = shaped_defaults(framework, profile).answers if profile else {}
+    context = {**shown_defaults(framework), **shaped, "framework": framework}
     return jinja2.Template(question.condition).render(context).strip() == "True"
 
 
 def answer_template(
-    child: pexpect.spawn, framework: str, typed: dict[str, str], given: tuple[str, ...] = ()
+    child: pexpect.spawn,
+    framework: str,
+    typed: dict[str, str],
+    given: tuple[str, ...] = (),
+    profile: Profile | None = None,
 ) -> None:
-    """Wait for each question not `given` with --data (by its help text) and answer it."""
+    """Wait for each question not `given` with --data (by its help text) and answer it.
+
+    `profile`: the interview's answers, when there was an interview (they set defaults).
+    """
     for question in template_questions(framework):
-        if not asked(question, framework) or question.name in given:
+        if not asked(question, framework, profile) or question.name in given:
             continue
         child.expect(printed(question.help))
         if question.name in typed:

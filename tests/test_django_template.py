@@ -27,7 +27,7 @@ import pexpect
 import pytest
 import yaml
 
-from conftest import TEMPLATES, assert_fits_terminal, printed
+from conftest import TEMPLATES, assert_fits_terminal, printed, shared_question_names
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -88,14 +88,12 @@ def copier_config() -> dict[str, Any]:
 
 @cache
 def common_question_names() -> frozenset[str]:
-    text = (TEMPLATE / "copier.yml").read_text(encoding="utf-8")
-    block = text.split("# ---- Common questions", 1)[1].split("# ---- End of common", 1)[0]
-    return frozenset(yaml.safe_load(block.split("\n", 1)[1]))
+    return shared_question_names(TEMPLATE, "common")
 
 
 def django_questions() -> dict[str, dict[str, Any]]:
-    """The template's own questions and computed values (after the common block)."""
-    skip = common_question_names() | {"framework"}
+    """The template's own questions and computed values (outside the shared blocks)."""
+    skip = common_question_names() | shared_question_names(TEMPLATE, "accounts") | {"framework"}
     return {k: v for k, v in copier_config().items() if not k.startswith("_") and k not in skip}
 
 

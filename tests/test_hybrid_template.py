@@ -28,7 +28,7 @@ import copier
 import pytest
 import yaml
 
-from conftest import TEMPLATES, assert_fits_terminal
+from conftest import TEMPLATES, assert_fits_terminal, shared_question_names
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -86,10 +86,10 @@ def copier_config() -> dict[str, Any]:
 
 
 def hybrid_questions() -> dict[str, dict[str, Any]]:
-    """The template's own questions and computed values (after the common block)."""
+    """The template's own questions and computed values (outside the shared blocks)."""
     text = (TEMPLATE / "copier.yml").read_text(encoding="utf-8")
     own = yaml.safe_load(text.split("# ---- End of common questions ----", 1)[1])
-    return own
+    return {k: v for k, v in own.items() if k not in shared_question_names(TEMPLATE, "accounts")}
 
 
 def services(answers: Mapping[str, Any]) -> list[str]:

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import TERMINAL_WIDTH, printed
 from scaffold.catalog import template_questions
-from scaffold.profile import field_specs
+from scaffold.profile import Profile, field_specs
 from terminal import (
     CLEAR_LINE,
     answer_interview,
@@ -28,7 +28,9 @@ def test_interview_then_template_questions_make_the_project(workdir: Path) -> No
     answer_interview(child, {"app_type": "prototype", "size": "small", "team_size": "2"})
     child.expect("Recommended: flask")
     choose_framework(child, "flask")
-    answer_template(child, "flask", {"project_name": "Demo Service", "author_name": "Ada Lovelace"})
+    typed = {"project_name": "Demo Service", "author_name": "Ada Lovelace"}
+    profile = Profile(app_type="prototype", size="small", team_size=2)
+    answer_template(child, "flask", typed, profile=profile)
     output = finish(child)
     assert child.exitstatus == 0, output
     project = workdir / "demo"
@@ -48,7 +50,7 @@ def test_override_at_the_prompt(workdir: Path) -> None:
     child.expect("Recommended: django")
     choose_framework(child, "django", "flask")
     child.expect(loose("Overriding the recommendation (django): generating a flask project."))
-    answer_template(child, "flask", {}, given=("project_name",))
+    answer_template(child, "flask", {}, given=("project_name",), profile=Profile(admin_ui=True))
     output = finish(child)
     assert child.exitstatus == 0, output
     record = (workdir / "site/docs/decisions/0001-framework-choice.md").read_text()
@@ -172,7 +174,7 @@ def test_the_interview_shapes_the_template_defaults(workdir: Path) -> None:
     child.expect("Recommended: flask")
     choose_framework(child, "flask")
     child.expect(loose("Your answers set these flask template defaults"))
-    answer_template(child, "flask", {})
+    answer_template(child, "flask", {}, profile=Profile(app_type="api"))
     output = finish(child)
     assert child.exitstatus == 0, output
     answers = yaml.safe_load((workdir / "api" / ".copier-answers.yml").read_text())

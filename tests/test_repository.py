@@ -182,7 +182,7 @@ def test_readme_commands_in_order_in_one_clone(tmp_path: Path) -> None:
     answer_interview(child, {})
     recommended = recommend(Profile()).framework
     choose_framework(child, recommended)
-    answer_template(child, recommended, {})
+    answer_template(child, recommended, {}, profile=Profile())
     output = finish(child)
     assert child.exitstatus == 0, output
     project = tmp_path / "my_project"

@@ -142,15 +142,32 @@ def _yaml_list(value: str) -> list[str]:
     return [str(item) for item in parsed]
 
 
-@cache
-def template_questions(framework: str) -> tuple[Question, ...]:
-    """The questions templates/<framework>/copier.yml asks, in order (computed values left out)."""
+def _read_config(path: Path) -> dict[str, Any]:
+    """A copier.yml's documents merged in order, as Copier merges them; an `!include`d
+    file's documents take the place of the include."""
     import yaml
 
-    path = locate_templates().template_dir(framework) / "copier.yml"
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def include(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        return _read_config(path.parent / str(loader.construct_scalar(node)))
+
+    Loader.add_constructor("!include", include)
     merged: dict[str, Any] = {}
-    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+    for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader):
         merged.update(document or {})
+    return merged
+
+
+@cache
+def template_questions(framework: str) -> tuple[Question, ...]:
+    """The questions templates/<framework>/copier.yml asks (computed values left out), in
+    the order Copier asks them when it renders the repository's copier.yml."""
+    source = locate_templates()
+    merged = _read_config(source.template_dir(framework) / "copier.yml")
+    asked_order = list(_read_config(source.root / "copier.yml"))
+    merged = dict(sorted(merged.items(), key=lambda item: asked_order.index(item[0])))
     questions = []
     for name, spec in merged.items():
         if name.startswith("_"):
