@@ -27,7 +27,7 @@ import pexpect
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from conftest import TEMPLATES, assert_fits_terminal, printed, shared_question_names
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -88,14 +88,12 @@ def copier_config() -> dict[str, Any]:
 
 @cache
 def common_question_names() -> frozenset[str]:
-    text = (TEMPLATE / "copier.yml").read_text(encoding="utf-8")
-    block = text.split("# ---- Common questions", 1)[1].split("# ---- End of common", 1)[0]
-    return frozenset(yaml.safe_load(block.split("\n", 1)[1]))
+    return shared_question_names(TEMPLATE, "common")
 
 
 def django_questions() -> dict[str, dict[str, Any]]:
-    """The template's own questions and computed values (after the common block)."""
-    skip = common_question_names() | {"framework"}
+    """The template's own questions and computed values (outside the shared blocks)."""
+    skip = common_question_names() | shared_question_names(TEMPLATE, "accounts") | {"framework"}
     return {k: v for k, v in copier_config().items() if not k.startswith("_") and k not in skip}
 
 
@@ -168,8 +166,8 @@ def test_listed_combinations_break_no_rule() -> None:
 def test_copier_refuses_forbidden_answers_with_the_reason(
     option: str, need: str, tmp_path: Path
 ) -> None:
-    reason = option_requirements()[option][need]
-    with pytest.raises(ValueError, match=re.escape(f"{option} needs {need}: {reason}")):
+    refusal = f"'{option}': needs {need}: {option_requirements()[option][need]}"
+    with pytest.raises(ValueError, match=re.escape(refusal)) as refused:
         copier.run_copy(
             str(TEMPLATE),
             str(tmp_path / "project"),
@@ -177,6 +175,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
             defaults=True,
             quiet=True,
         )
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
 
 
@@ -184,7 +183,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
 def test_the_prompt_never_offers_a_forbidden_answer(tmp_path: Path) -> None:
     """Copier checks yes/no answers only when given as data: the prompt skips api_docs
     once api is no, and goes on to the next question."""
-    helps = {q.name: re.escape(q.help) for q in template_questions("django")}
+    helps = {q.name: printed(q.help) for q in template_questions("django")}
     inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     child = pexpect.spawn(
         COPIER, ["copy", str(TEMPLATE), str(tmp_path / "project")], encoding="utf-8",

@@ -19,7 +19,7 @@ import copier
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from conftest import TEMPLATES, assert_fits_terminal
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -121,8 +121,8 @@ def test_each_rule_is_rejected_at_the_prompt(feature: str, need: str, tmp_path: 
             defaults=True,
             quiet=True,
         )
-    message = " ".join(str(refused.value).split())
-    assert f"'{feature}' needs '{need}': {reason}." in message
+    assert f"'{feature}' needs '{need}' ({reason})" in str(refused.value)
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
 
 
