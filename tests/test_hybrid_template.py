@@ -33,6 +33,7 @@ from generated import (
     ProjectEnv,
     assert_ok,
     check_lint,
+    confirmed_account,
     free_port,
     leftover_jinja,
     project_env,
@@ -51,6 +52,8 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "two-workers-postgresql": {
         "worker_services": ["reports", "billing_v2"],
         "python_version": "3.13",
+        "signup": False,
+        "social_login": ["google", "github", "microsoft", "oidc"],
     },
 }
 # The generated end-to-end checks, as the issue numbers them: each must run and pass.
@@ -283,10 +286,7 @@ def test_one_command_runs_every_process_with_a_shared_development_key_pair(
         **{key: str(port) for key, port in ports.items()},
         "PYTHONPATH": os.pathsep.join(map(str, sources)),
     }
-    create_user = (
-        "from django.contrib.auth import get_user_model\n"
-        "print(get_user_model().objects.create_user('ada', password='a long password').pk)\n"
-    )
+    create_user = confirmed_account("ada@example.com", "a long password")
     web = project / "web"
     assert_ok(hybrid_env.run("python", "manage.py", "migrate", cwd=web, env=environment), "migrate")
     shell = ["python", "manage.py", "shell", "--verbosity", "0", "-c", create_user]
@@ -312,8 +312,13 @@ def test_one_command_runs_every_process_with_a_shared_development_key_pair(
             wait_for_http(f"http://127.0.0.1:{ports[f'{worker.upper()}_PORT']}/healthz", honcho)
         browser = Browser(base)
         status, page = browser.request("/accounts/login/")
-        (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        form = {"csrfmiddlewaretoken": token, "username": "ada", "password": "a long password"}
+        # The login form's token (the page's passkey form carries the same one).
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = {
+            "csrfmiddlewaretoken": token,
+            "login": "ada@example.com",
+            "password": "a long password",
+        }
         assert browser.request("/accounts/login/", form)[0] == 302
         for worker in workers:
             status, body = browser.request(f"/api/{worker}/whoami")

@@ -432,6 +432,19 @@ def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: P
 
 
 @pytest.mark.slow
+def test_opening_sign_up_on_a_django_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = committed_project(template_repo, "django", tmp_path / "project", {"signup": "false"})
+    assert 'SIGNUP_OPEN", default=False' in (project / "config/settings/accounts.py").read_text()
+
+    result = run_scaffold("update", str(project), "--data", "signup=true", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    fresh = copier_copy(template_repo, "django", tmp_path / "fresh", "v0.1.0", {"signup": "true"})
+    assert tree(project) == tree(fresh)
+    run_project_tests(project, project_env(project_requirements(project)))
+
+
+@pytest.mark.slow
 def test_adding_a_worker_service_to_a_hybrid_project(
     template_repo: TemplateRepo, tmp_path: Path
 ) -> None:

@@ -1,2 +1,3 @@
 """What every view of the REST API shares: how request bodies are parsed (parsers.py),
-how errors are answered (errors.py), and what the OpenAPI schema says about both."""
+how errors are answered (errors.py), what the OpenAPI schema says about both, and API
+tokens (auth.py, views.py)."""

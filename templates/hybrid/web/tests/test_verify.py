@@ -3,9 +3,12 @@
 import time
 
 import jwt
+import pyotp
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -32,7 +35,7 @@ def decode(token: str, service: str = "reports") -> dict:
         public_key,
         algorithms=["EdDSA"],
         audience=service,
-        options={"require": ["exp", "iat", "sub", "aud", "htm"]},
+        options={"require": ["exp", "iat", "sub", "aud", "htm", "groups", "staff", "amr"]},
     )
 
 
@@ -82,6 +85,26 @@ def test_the_token_is_for_one_service_and_one_method(user, method, service):
         decode(response["X-Auth-Token"], "another_service")
 
 
+def test_the_token_says_what_a_worker_needs_to_authorize(user):
+    """Groups and staff, and whether the login used a second factor."""
+    user.groups.add(*(Group.objects.create(name=name) for name in ("analysts", "billing")))
+    claims = decode(verify(logged_in(user)).headers["X-Auth-Token"])
+    assert (claims["groups"], claims["staff"], claims["amr"]) == (
+        ["analysts", "billing"],
+        False,
+        ["pwd"],
+    )
+
+
+def test_a_login_with_a_second_factor_says_so(client, user, password):
+    """Logged in through the pages, with an authenticator app's code."""
+    secret = pyotp.random_base32()
+    TOTP.activate(user, secret)
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    client.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(secret).now()})
+    assert decode(verify(client).headers["X-Auth-Token"])["amr"] == ["pwd", "mfa"]
+
+
 @pytest.mark.parametrize("service", [None, "", "Reports", "../reports", "reports billing"])
 def test_no_token_without_a_valid_service_name(user, service):
     response = verify(logged_in(user), service=service)
@@ -99,7 +122,7 @@ def test_a_deactivated_account_is_refused(user):
 def test_the_session_ends_at_logout(user):
     browser = logged_in(user)
     assert verify(browser).status_code == 204
-    browser.post(reverse("logout"), {"csrfmiddlewaretoken": csrf_token(browser)})
+    browser.post(reverse("account_logout"), {"csrfmiddlewaretoken": csrf_token(browser)})
     assert verify(browser).status_code == 401
 
 

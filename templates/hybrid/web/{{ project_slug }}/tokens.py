@@ -2,7 +2,10 @@
 
 Each is a JWT signed with EdDSA (Ed25519) for one request the gateway let through: its
 audience (`aud`) is the worker service, `htm` the HTTP method (the claim's name in
-RFC 9449), `sub` the user, and it expires JWT_LIFETIME_SECONDS after it was issued. A
+RFC 9449), `sub` the user, and it expires JWT_LIFETIME_SECONDS after it was issued.
+What a worker needs to authorize comes with it: `groups` (the user's group names),
+`staff` (Django's is_staff), and `amr`, how this session logged in (RFC 8176's names:
+"pwd" for a password, "mfa" once a second factor was used too). A
 worker accepts only tokens for itself and for the method of the request carrying them:
 replayed, a token is good for the same method on the same service by the same user,
 until it expires. The workers check it with the public key alone: they can read and
@@ -21,15 +24,20 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .users.models import User
+
 ALGORITHM = "EdDSA"
 
 
-def issue_token(user_id: int | str, service: str, method: str) -> str:
+def issue_token(user: User, service: str, method: str, used_mfa: bool) -> str:
     now = int(time.time())
     claims = {
-        "sub": str(user_id),
+        "sub": str(user.pk),
         "aud": service,
         "htm": method,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "staff": user.is_staff,
+        "amr": ["pwd", "mfa"] if used_mfa else ["pwd"],
         "iat": now,
         "exp": now + settings.JWT_LIFETIME_SECONDS,
     }

@@ -10,8 +10,9 @@ in X-Worker-Service. The answer:
   another site (Origin): Django's own CSRF checks, applied to the original request; and
   when no valid service name came with it;
 - 204 otherwise, with the user's id in X-Auth-User-Id and a short-lived token in
-  X-Auth-Token, good for that service and that method only; the gateway passes both on,
-  in place of anything the client sent.
+  X-Auth-Token (tokens.py), good for that service and that method only, saying the
+  user's groups and whether the login used a second factor; the gateway passes both
+  on, in place of anything the client sent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import copy
 import re
 
+from allauth.account.authentication import get_authentication_records
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.cache import never_cache
@@ -50,8 +52,14 @@ def verify(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=403)
     response = HttpResponse(status=204)
     response["X-Auth-User-Id"] = str(request.user.pk)
-    response["X-Auth-Token"] = issue_token(request.user.pk, service, method)
+    response["X-Auth-Token"] = issue_token(request.user, service, method, used_mfa(request))
     return response
+
+
+def used_mfa(request: HttpRequest) -> bool:
+    """Whether this session's login included a second factor (allauth records how)."""
+    records = get_authentication_records(request, request.user)
+    return any(record["method"] == "mfa" for record in records)
 
 
 def csrf_rejects(request: HttpRequest, method: str) -> bool:
