@@ -507,3 +507,105 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         assert missing.status == 404
         assert "Traceback" not in missing.text
     assert "Traceback" not in log.read_text()
+
+
+CHROMIUM = "/usr/bin/chromium"
+# What a headless Chromium needs here: no sandbox as root, and nothing that reaches out
+# to the network on its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> None:
+    """Add a passkey from the account page and log in with it, in Chromium with a virtual
+    authenticator (fingerprint or PIN: user verification), against gunicorn: the pages'
+    JavaScript runs under the production Content-Security-Policy."""
+    from playwright.sync_api import sync_playwright
+
+    answers = with_defaults({"signup": False})
+    project = render("flask", answers, tmp_path / "project")
+    email, password = "ada@example.com", "correct horse battery"
+    with contextlib.ExitStack() as stack:
+        inbox = stack.enter_context(smtp_server())
+        environment = {
+            "APP_ENV": "production",
+            "SECRET_KEY": "e2e-" + "x" * 60,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+            # A passkey belongs to a host name (never an IP address); the browser treats
+            # http://localhost as secure, as it would https.
+            "TRUSTED_HOSTS": "localhost",
+            "EMAIL_URL": inbox.url,
+            "PYTHONPATH": str(project / "src"),
+            "FLASK_APP": "my_project",
+        }
+        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
+        created = flask_env.run(
+            "flask", "users", "create", "--active", "--password", password, email,
+            cwd=project, env=environment,
+        )  # fmt: skip
+        assert_ok(created, "flask users create")
+        port = free_port()
+        log = tmp_path / "gunicorn.log"
+        server = flask_env.popen(
+            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            "my_project:create_app()", cwd=project, env=environment, log=log,
+        )  # fmt: skip
+        stack.enter_context(running(server, log))
+        base = f"http://localhost:{port}"
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
+
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        page = browser.new_context().new_page()
+        # Script errors, and answers in error (but the favicon the site does not have).
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and not response.url.endswith("/favicon.ico")
+                and problems.append(f"{response.status} {response.url}")
+            ),
+        )
+        webauthn = page.context.new_cdp_session(page)
+        webauthn.send("WebAuthn.enable")
+        webauthn.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                }
+            },
+        )
+
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("input[type=submit]")
+        assert page.url == f"{base}/accounts/"
+        page.click("text=Add a passkey")
+        page.fill("#name", "laptop")
+        page.click("input[value='Add a passkey']")
+        page.wait_for_selector("#passkeys")
+        assert "laptop" in page.inner_text("#passkeys"), page.content()
+        page.goto(f"{base}/accounts/")
+        assert "1 passkey." in page.inner_text("main")
+        page.click("text=Log out")
+        page.goto(f"{base}/accounts/")
+        assert page.url.startswith(f"{base}/accounts/login/")
+
+        # No email, no password: the browser offers the passkey it holds for this site.
+        page.click("text=Log in with a passkey")
+        page.click("input[value='Continue']")
+        page.wait_for_url(f"{base}/accounts/")
+        assert email in page.inner_text("main")
+        assert problems == [], problems
