@@ -207,20 +207,37 @@ class SMTPServer:
     port: int
     messages: list[EmailMessage]
 
+    @property
     def url(self) -> str:
         """An EMAIL_URL for it (django-environ's scheme names)."""
         return f"smtp://{self.host}:{self.port}"
 
-    def wait_for(self, to: str, subject: str, timeout: float = 30) -> EmailMessage:
-        """The latest message to `to` whose subject holds `subject`, once one arrives."""
+    def to(self, address: str, subject: str = "") -> list[EmailMessage]:
+        """The messages to `address` so far, oldest first, whose subject holds `subject`."""
+        return [
+            m
+            for m in self.messages
+            if address in m["To"] and subject.lower() in m["Subject"].lower()
+        ]
+
+    def wait_for(
+        self, address: str, subject: str = "", count: int = 1, timeout: float = 30
+    ) -> EmailMessage:
+        """The `count`-th message to `address` whose subject holds `subject`, once it
+        arrives."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in reversed(self.messages):
-                if to in message["To"] and subject.lower() in message["Subject"].lower():
-                    return message
-            time.sleep(0.1)
-        sent = [(m["To"], m["Subject"]) for m in self.messages]
-        raise AssertionError(f"no message to {to} about {subject!r} within {timeout} s: {sent}")
+        while len(self.to(address, subject)) < count:
+            sent = [(m["To"], m["Subject"]) for m in self.messages]
+            assert time.monotonic() < deadline, f"no mail #{count} to {address} ({subject}): {sent}"
+            time.sleep(0.05)
+        return self.to(address, subject)[count - 1]
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text body of a mail."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, message
+    return part.get_content()
 
 
 class _Collect:

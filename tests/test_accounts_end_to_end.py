@@ -33,7 +33,7 @@ from generated import (
     running,
     wait_for_http,
 )
-from servers import SMTPServer, smtp_server
+from servers import SMTPServer, smtp_server, text_of
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a different long passphrase"
@@ -86,7 +86,7 @@ def _django_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
         # localhost for the browser test: WebAuthn takes no IP address for a site.
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "EMAIL_URL": smtp.url(),
+        "EMAIL_URL": smtp.url,
         "DEFAULT_FROM_EMAIL": "site@example.com",
         # One cache for both gunicorn workers, where the rate limits count requests.
         "CACHE_URL": f"filecache://{root / 'cache'}",
@@ -120,7 +120,7 @@ def _hybrid_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
         "DJANGO_SETTINGS_MODULE": "config.settings.development",
         "APP_ENV": "development",
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "EMAIL_URL": smtp.url(),
+        "EMAIL_URL": smtp.url,
         "CACHE_URL": f"filecache://{root / 'cache'}",
         "GATEWAY_RUN_DIR": str(root / "gateway"),
     }
@@ -159,7 +159,7 @@ def site(
 
 def link_in(message) -> str:
     """The path of the link to this site in a mail (the body is plain text)."""
-    url = re.search(r"https?://\S+", message.get_content()).group(0)
+    url = re.search(r"https?://\S+", text_of(message)).group(0)
     return urllib.parse.urlsplit(url).path
 
 
@@ -242,7 +242,7 @@ def test_outsiders_cannot_tell_which_addresses_have_accounts(site: str, smtp: SM
         browser_answers.append((response.status, response.headers["Location"]))
     assert len(set(browser_answers)) == 1
     # The owner hears of it by email (once: a few minutes pass between such mails).
-    assert "already" in smtp.wait_for(site.existing, "account already exists").get_content()
+    assert "already" in text_of(smtp.wait_for(site.existing, "account already exists"))
 
     resets = [
         site.browser().submit("/accounts/password/reset/", {"email": email})

@@ -416,11 +416,14 @@ def test_wheel_from_a_clone_commit_records_the_clone(
 
 
 @pytest.mark.slow
-def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+def test_adding_accounts_to_a_flask_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    """A project made without accounts gets them with sign-up: `--data signup=true` with
+    'auth' among the features (the accounts questions are asked only with 'auth')."""
     without_auth = {"features": "[database, forms, security_headers]"}
-    with_auth = {"features": "[database, auth, forms, security_headers]"}
+    with_auth = {"features": "[database, auth, forms, security_headers]", "signup": "true"}
     project = committed_project(template_repo, "flask", tmp_path / "project", without_auth)
-    assert not (project / "src/my_project/auth").exists()
+    assert not (project / "src/my_project/accounts").exists()
+    assert "signup" not in yaml.safe_load((project / ANSWERS).read_text())
 
     data = [f"--data={key}={value}" for key, value in with_auth.items()]
     result = run_scaffold("update", str(project), *data, cwd=tmp_path)
@@ -428,6 +431,9 @@ def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: P
     assert result.returncode == 0, result.stdout + result.stderr
     fresh = copier_copy(template_repo, "flask", tmp_path / "fresh", "v0.1.0", with_auth)
     assert tree(project) == tree(fresh)
+    answers = yaml.safe_load((project / ANSWERS).read_text())
+    assert (answers["signup"], answers["email_verification"]) == (True, "mandatory")
+    assert "/accounts/signup/" in (project / "README.md").read_text()
     run_project_tests(project, project_env(project_requirements(project)))
 
 
