@@ -8,6 +8,7 @@ from (see scaffold.catalog.TemplateSource.recorded_origin).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -35,10 +36,17 @@ class CustomBuildHook(BuildHookInterface):
         provenance = {
             "path": self.root,
             "commit": _git(self.root, "rev-parse", "HEAD"),
+            # What Copier records as `_commit` for this commit.
+            "described": _git(self.root, "describe", "--tags", "--always"),
             "tags": (_git(self.root, "tag", "--points-at", "HEAD") or "").split(),
             # Uncommitted template changes make the packaged files differ from the commit.
             "dirty": bool(_git(self.root, "status", "--porcelain", "copier.yml", "templates")),
         }
-        record = Path(tempfile.mkdtemp(prefix="scaffold-build-")) / "provenance.json"
+        self._scratch = Path(tempfile.mkdtemp(prefix="scaffold-build-"))
+        record = self._scratch / "provenance.json"
         record.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
         build_data["force_include"][str(record)] = PROVENANCE
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if scratch := getattr(self, "_scratch", None):
+            shutil.rmtree(scratch, ignore_errors=True)

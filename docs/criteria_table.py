@@ -1,7 +1,8 @@
-"""Print, or with --write refresh, the criteria table in docs/recommendation.md.
+"""Print, or with --write refresh, the tables in docs/recommendation.md.
 
-The table is generated from src/scaffold/criteria.yml; tests/test_docs.py fails
-when the document is out of date.
+The criteria table is generated from src/scaffold/criteria.yml, the template defaults
+table from src/scaffold/template_defaults.yml; tests/test_docs.py fails when the
+document is out of date.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import sys
 from pathlib import Path
 
 from scaffold.engine import Condition, load_criteria
+from scaffold.template_defaults import SelectionChange, load_rules
 
 DOC = Path(__file__).with_name("recommendation.md")
-START, END = "<!-- criteria-table:start -->", "<!-- criteria-table:end -->"
 
 
 def describe(condition: Condition) -> str:
@@ -33,7 +34,7 @@ def describe(condition: Condition) -> str:
     return " and ".join(parts)
 
 
-def table() -> str:
+def criteria_table() -> str:
     criteria = load_criteria()
     lines = [
         "| criterion | topic | fires when | " + " | ".join(criteria.frameworks) + " | sources |",
@@ -47,14 +48,37 @@ def table() -> str:
     return "\n".join(lines)
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, SelectionChange):
+        return ", ".join([*(f"+{c}" for c in value.add), *(f"-{c}" for c in value.remove)])
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def defaults_table() -> str:
+    lines = ["| rule | applies when | template | defaults | why |", "|---|---|---|---|---|"]
+    for rule in load_rules():
+        for framework, answers in rule.defaults.items():
+            shown = "; ".join(f"{name}: {_shown(value)}" for name, value in answers.items())
+            lines.append(
+                f"| `{rule.id}` | {describe(rule.when)} | {framework} | {shown} | {rule.reason} |"
+            )
+    return "\n".join(lines)
+
+
+TABLES = {"criteria-table": criteria_table, "template-defaults": defaults_table}
+
+
 def refreshed(document: str) -> str:
-    head, rest = document.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table()}\n{END}{tail}"
+    for marker, make in TABLES.items():
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        head, rest = document.split(start, 1)
+        _, tail = rest.split(end, 1)
+        document = f"{head}{start}\n{make()}\n{end}{tail}"
+    return document
 
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
         DOC.write_text(refreshed(DOC.read_text(encoding="utf-8")), encoding="utf-8")
     else:
-        print(table())
+        print("\n\n".join(make() for make in TABLES.values()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,12 +11,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
 FRAMEWORKS = ("flask", "django", "hybrid")
 # The console script installed beside this interpreter: the command users type.
 SCAFFOLD = shutil.which("scaffold", path=str(Path(sys.executable).parent)) or "scaffold"
+
+
+# Copier shows a refused answer on one line, "Validation error for question '<name>':
+# <message>", cut at the terminal's width: messages must fit in the narrowest usual one.
+TERMINAL_WIDTH = 80
+# What a terminal may print between the words of a wrapped text: spaces, line breaks
+# and styling.
+_BETWEEN_WORDS = r"(?:\s|\x1b\[[0-9;?]*[A-Za-z])+"
+
+
+def printed(text: str) -> str:
+    """A pattern for text as a terminal prints it, wrapped or styled between words."""
+    return _BETWEEN_WORDS.join(re.escape(word) for word in text.split())
+
+
+def assert_fits_terminal(refusal: str) -> None:
+    """The first line of Copier's refusal fits on one line of the narrowest terminal."""
+    line = str(refusal).splitlines()[0]
+    assert len(line) <= TERMINAL_WIDTH, f"{len(line)} columns: {line!r}"
+
+
+def shared_question_names(template: Path, block: str) -> frozenset[str]:
+    """The questions of one of the blocks every template's copier.yml shares."""
+    text = (template / "copier.yml").read_text(encoding="utf-8")
+    inside = text.split(f"# ---- {block.capitalize()} questions", 1)[1]
+    inside = inside.split(f"# ---- End of {block} questions", 1)[0]
+    return frozenset(yaml.safe_load(inside.split("\n", 1)[1]))
 
 
 @dataclass(frozen=True)

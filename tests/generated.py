@@ -268,3 +268,16 @@ def running(process: subprocess.Popen, log: Path) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+
+
+def confirmed_account(email: str, password: str) -> str:
+    """A `manage.py shell -c` script making an account whose owner confirmed the email
+    address (as the mailed link does), as the Django projects' staff could; it prints
+    the account's id."""
+    return (
+        "from allauth.account.models import EmailAddress\n"
+        "from django.contrib.auth import get_user_model\n"
+        f"user = get_user_model().objects.create_user({email!r}, {password!r})\n"
+        "EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)\n"
+        "print(user.pk)\n"
+    )

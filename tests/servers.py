@@ -1,4 +1,5 @@
-"""Real PostgreSQL and Redis servers for tests: started on 127.0.0.1, thrown away after.
+"""Real PostgreSQL, Redis and SMTP servers for tests: started on 127.0.0.1, thrown away
+after.
 
 Each context manager starts a private server on a free port with its data in a new
 temporary directory, yields how to reach it, and stops it and deletes the data on exit.
@@ -9,7 +10,8 @@ Test modules wrap them in fixtures of the scope they need, e.g.
         with postgresql_server() as server:
             yield server
 
-`.ci/run` installs the servers (Debian packages postgresql and redis-server).
+`.ci/run` installs the servers (Debian packages postgresql and redis-server); the SMTP
+server is aiosmtpd, from the test extras.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 from generated import free_port
@@ -190,3 +194,72 @@ def redis_server() -> Iterator[RedisServer]:
             process.kill()
             process.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- SMTP --------------------------------------------------------------------------------
+
+
+@dataclass
+class SMTPServer:
+    """A mail server that keeps every message it is sent, for the test to read."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage]
+
+    @property
+    def url(self) -> str:
+        """An EMAIL_URL for it (django-environ's scheme names)."""
+        return f"smtp://{self.host}:{self.port}"
+
+    def to(self, address: str, subject: str = "") -> list[EmailMessage]:
+        """The messages to `address` so far, oldest first, whose subject holds `subject`."""
+        return [
+            m
+            for m in self.messages
+            if address in m["To"] and subject.lower() in m["Subject"].lower()
+        ]
+
+    def wait_for(
+        self, address: str, subject: str = "", count: int = 1, timeout: float = 30
+    ) -> EmailMessage:
+        """The `count`-th message to `address` whose subject holds `subject`, once it
+        arrives."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address, subject)) < count:
+            sent = [(m["To"], m["Subject"]) for m in self.messages]
+            assert time.monotonic() < deadline, f"no mail #{count} to {address} ({subject}): {sent}"
+            time.sleep(0.05)
+        return self.to(address, subject)[count - 1]
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text body of a mail."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, message
+    return part.get_content()
+
+
+class _Collect:
+    """aiosmtpd's handler: every DATA command's message, parsed, into a list."""
+
+    def __init__(self, messages: list[EmailMessage]) -> None:
+        self.messages = messages
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, in a thread of the test process."""
+    from aiosmtpd.controller import Controller
+
+    messages: list[EmailMessage] = []
+    controller = Controller(_Collect(messages), hostname=LOOPBACK, port=free_port())
+    controller.start()
+    try:
+        yield SMTPServer(LOOPBACK, controller.port, messages)
+    finally:
+        controller.stop()

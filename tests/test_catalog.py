@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import REPO, TEMPLATES
+from conftest import REPO, TEMPLATES, TERMINAL_WIDTH
 from scaffold.catalog import Framework, check_answers, locate_templates, template_questions
 from scaffold.engine import load_criteria
 from scaffold.errors import UserError
@@ -81,3 +81,19 @@ def test_questions_shared_by_two_templates_show_each_its_own_condition() -> None
     assert django["database"].condition_within("django") is None
     assert flask["task_queue"].condition_within("flask") is None
     assert django["task_queue"].condition_within("django") is None
+
+
+@pytest.mark.parametrize("framework", ["flask", "django", "hybrid"])
+def test_question_help_fits_an_80_column_terminal(framework: str) -> None:
+    """Copier prints a question's help after its question mark (2 columns and a space)
+    and cuts each line at the terminal's width."""
+    config = yaml.safe_load((TEMPLATES / framework / "copier.yml").read_text())
+    for name, spec in config.items():
+        if isinstance(spec, dict) and "help" in spec and spec.get("when") is not False:
+            first, *rest = spec["help"].splitlines()
+            assert len(first) + 3 <= TERMINAL_WIDTH, f"{name}: {first!r}"
+            for line in rest:
+                assert len(line) <= TERMINAL_WIDTH, f"{name}: {line!r}"
+            # A choice is drawn after a pointer and a box: " » ○ label".
+            for label in spec.get("choices") or ():
+                assert len(str(label)) + 5 <= TERMINAL_WIDTH, f"{name}: {label!r}"

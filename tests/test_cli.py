@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import run_scaffold, tree
+from conftest import REPO, TERMINAL_WIDTH, run_scaffold, tree, working_tree_copy
 from scaffold.engine import recommend
+from scaffold.errors import UserError
 from scaffold.profile import Profile
+from scaffold.project import default_parent, ensure_free
 
 # No user-level git configuration: commits fall back to the template's author answers.
 NO_GIT_CONFIG = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
+    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
+}  # fmt: skip
 
 
 def _git(project: Path, *args: str) -> str:
@@ -84,6 +93,26 @@ def test_profile_recommendation_is_taken_and_recorded(workdir: Path) -> None:
     assert "- Django (score 0)" in record
 
 
+def test_the_saved_profile_reproduces_the_recommendation(workdir: Path) -> None:
+    profile = workdir.parent / "profile.yml"
+    profile.write_text("app_type: saas\nuser_accounts: true\nheavy_services: true\n")
+    made = run_scaffold(
+        "new", "app", "--profile", str(profile), "--defaults", cwd=workdir, env=NO_GIT_CONFIG
+    )
+    assert made.returncode == 0, made.stderr
+    project = workdir / "app"
+    saved = "docs/decisions/0001-project-profile.yml"
+    assert saved in _git(project, "ls-files")
+    assert f"`scaffold recommend --profile {saved}`" in " ".join(_record(project).split())
+    again = run_scaffold("recommend", "--profile", saved, "--json", cwd=project)
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert result["framework"] == _answers(project)["framework"] == "hybrid"
+    for framework, score in result["scores"].items():
+        assert f"| {framework} | {score}" in _record(project)
+    assert "- heavy_services: false would give django" in _record(project)
+
+
 def test_override_is_recorded(workdir: Path) -> None:
     profile = workdir.parent / "profile.yml"
     profile.write_text("app_type: prototype\n")
@@ -99,6 +128,7 @@ def test_override_is_recorded(workdir: Path) -> None:
         env=NO_GIT_CONFIG,
     )
     assert result.returncode == 0, result.stderr
+    assert "Overriding the recommendation (flask): generating a django project." in result.stdout
     record = _record(workdir / "p")
     assert "scaffold recommended **Flask**; the team overrode the recommendation." in record
     assert _answers(workdir / "p")["framework"] == "django"
@@ -140,15 +170,55 @@ def test_empty_existing_destination_is_used(workdir: Path) -> None:
     assert (workdir / "empty" / "pyproject.toml").is_file()
 
 
-def test_recommend_json_prints_exactly_one_object(workdir: Path) -> None:
-    profile = workdir / "p.json"
-    profile.write_text('{"admin_ui": true, "heavy_services": true, "size": "large"}')
+def _recommend_json(profile: dict, workdir: Path) -> dict:
+    (workdir / "p.json").write_text(json.dumps(profile))
     result = run_scaffold("recommend", "--profile", "p.json", "--json", cwd=workdir)
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)  # fails on anything besides one JSON document
+    return json.loads(result.stdout)  # fails on anything besides one JSON document
+
+
+def test_recommend_json_prints_exactly_one_object(workdir: Path) -> None:
+    data = _recommend_json({"admin_ui": True, "heavy_services": True, "size": "large"}, workdir)
     expected = recommend(Profile(admin_ui=True, heavy_services=True, size="large"))
+    flips = data.pop("what_would_change")
     assert data == expected.as_json()
     assert data["framework"] == "hybrid"
+    assert {"key": "heavy_services", "value": False, "framework": "django"} in flips
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"admin_ui": True, "heavy_services": True, "size": "large"},
+        {"app_type": "prototype", "team_size": 2},
+        {"team_size": 5, "experience": "junior", "compliance": "sensitive"},
+    ],
+)
+def test_what_would_change_is_true_when_re_run(profile: dict, workdir: Path) -> None:
+    """Each listed change, made on its own and run through the command again, gives
+    the framework it names."""
+    data = _recommend_json(profile, workdir)
+    assert data["what_would_change"], "this profile has answers that change the result"
+    for flip in data["what_would_change"]:
+        changed = _recommend_json({**profile, flip["key"]: flip["value"]}, workdir)
+        assert changed["framework"] == flip["framework"] != data["framework"], flip
+
+
+def test_version() -> None:
+    result = run_scaffold("--version", cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"scaffold {version('scaffold')}\n"
+
+
+def test_choices_ignore_case(workdir: Path) -> None:
+    (workdir / "p.yml").write_text("app_type: API\nsize: Small\n")
+    result = run_scaffold(
+        "new", "--profile", "p.yml", "--framework", "Django", "--defaults",
+        cwd=workdir, env=NO_GIT_CONFIG,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert _answers(workdir / "my_project")["framework"] == "django"
+    assert "| app_type | api |" in _record(workdir / "my_project")
 
 
 def test_recommend_prints_scores_and_reasons(workdir: Path) -> None:
@@ -162,12 +232,19 @@ def test_recommend_prints_scores_and_reasons(workdir: Path) -> None:
 
 
 def test_templates_lists_questions_from_copier_yml(workdir: Path) -> None:
-    result = run_scaffold("templates", cwd=workdir, env={"COLUMNS": "200"})
+    result = run_scaffold("templates", cwd=workdir, env={"COLUMNS": str(TERMINAL_WIDTH)})
     assert result.returncode == 0, result.stderr
     for title in ("flask template", "django template", "hybrid template"):
         assert title in result.stdout
-    assert "python_version" in result.stdout and "3.11, 3.12, 3.13, 3.14" in result.stdout
+    assert "python_version: one of 3.11, 3.12, 3.13, 3.14\n    default: 3.11\n" in result.stdout
     assert "reserved_package_names" not in result.stdout
+    # Computed defaults are shown as computed, not as the Jinja that computes them.
+    assert "project_slug: text\n    default: my_project\n" in result.stdout
+    assert "{{" not in result.stdout
+    assert "api_docs: yes/no\n    default: yes\n    asked when api\n" in result.stdout
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= TERMINAL_WIDTH
+    assert not [line for line in lines if line != line.rstrip()]
 
 
 BAD_INPUT = {
@@ -185,31 +262,31 @@ BAD_INPUT = {
     ),
     "name that gives no package name": (
         ["--framework", "flask", "--defaults", "--data", "project_name=42 Things"],
-        "error: Validation error for question 'project_name': The project name must start with",
+        "error: Validation error for question 'project_name': start it with a letter",
     ),
     "slug that is not a package name": (
         ["--framework", "flask", "--defaults", "--data", "project_slug=my-app"],
-        "'my-app' is not a valid package name: use lowercase letters, digits and '_'",
+        "question 'project_slug': use a-z, 0-9, _, starting with a-z",
     ),
     "name that shadows flask": (
         ["--framework", "flask", "--defaults", "--data", "project_name=Flask"],
-        "question 'project_name': This name gives the package name 'flask', which would shadow",
+        "question 'project_name': 'flask' is a module; add a word",
     ),
     "name that shadows django": (
         ["--framework", "django", "--defaults", "--data", "project_name=Django"],
-        "the package name 'django', which would shadow the module",
+        "question 'project_name': 'django' is a module; add a word",
     ),
     "slug that shadows test": (
         ["--framework", "flask", "--defaults", "--data", "project_slug=test"],
-        "'test' would shadow the module",
+        "question 'project_slug': 'test' is a module; add a word",
     ),
     "slug that shadows site": (
         ["--framework", "hybrid", "--defaults", "--data", "project_slug=site"],
-        "'site' would shadow the module",
+        "question 'project_slug': 'site' is a module; add a word",
     ),
     "bad email": (
         ["--framework", "flask", "--defaults", "--data", "author_email=nobody"],
-        "'nobody' is not an email address",
+        "question 'author_email': expected an address like a@b.org",
     ),
     "unknown framework": (
         ["--framework", "rails", "--defaults"],
@@ -322,3 +399,50 @@ def test_recommend_without_terminal_or_profile(workdir: Path) -> None:
     result = run_scaffold("recommend", cwd=workdir)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: no terminal for the interview; pass --profile FILE"
+
+
+def test_inside_scaffolds_clone_projects_go_beside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's first command runs in the clone, whose files are the templates."""
+    monkeypatch.chdir(REPO / "docs")
+    assert (Path.cwd() / default_parent()).resolve() == REPO.parent
+    with pytest.raises(UserError, match=r"is inside scaffold's own clone .* such as '\.\./\.\./"):
+        ensure_free(Path("my_project"))
+
+
+def _checkout_copy(tmp_path: Path) -> Path:
+    """A clone of this repository whose own package runs scaffold, from its checkout."""
+    clone = working_tree_copy(tmp_path / "clone")
+    subprocess.run(["git", "commit", "-q", "-m", "copy"], cwd=clone, check=True,
+                   env={**os.environ, **NO_GIT_CONFIG, **IDENTITY})  # fmt: skip
+    return clone
+
+
+def _run_checkout(clone: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scaffold", *args], cwd=cwd, capture_output=True, text=True,
+        env={**os.environ, **NO_GIT_CONFIG, **IDENTITY, "PYTHONPATH": str(clone / "src")},
+        check=False,
+    )  # fmt: skip
+
+
+def test_a_repository_generated_inside_the_clone_is_one_line(tmp_path: Path, workdir: Path) -> None:
+    clone = _checkout_copy(tmp_path)
+    subprocess.run(["git", "init", "-q", clone / "finance_api"], check=True)
+    result = _run_checkout(clone, "new", "app", "--framework", "flask", "--defaults", cwd=workdir)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (
+        f"error: scaffold's clone {clone} holds another git repository, 'finance_api', that "
+        "Copier would take for a submodule; move it out of the clone"
+    )
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_broken_clone_is_one_line(tmp_path: Path, workdir: Path) -> None:
+    clone = _checkout_copy(tmp_path)
+    branch = (clone / ".git" / "HEAD").read_text().removeprefix("ref: ").strip()
+    (clone / ".git" / branch).write_text("1" * 40 + "\n")  # a commit that does not exist
+    result = _run_checkout(clone, "new", "app", "--framework", "flask", "--defaults", cwd=workdir)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"error: the template clone {clone} is damaged (git status ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(workdir.iterdir()) == []

@@ -7,16 +7,12 @@ combinations with PostgreSQL run their suite against a real PostgreSQL server.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
 import shlex
 import shutil
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -27,11 +23,13 @@ import pexpect
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from browser import Browser, fetch
+from conftest import TEMPLATES, assert_fits_terminal, printed, shared_question_names
 from generated import (
     ProjectEnv,
     assert_ok,
     check_lint,
+    confirmed_account,
     free_port,
     leftover_jinja,
     project_env,
@@ -51,30 +49,64 @@ BASH = shutil.which("bash") or "/bin/bash"
 
 # Questions defined in both copier.yml files (tests/test_template_sharing.py).
 SHARED_WITH_FLASK = ("database", "task_queue")
-EVERYTHING = {"api": True, "api_docs": True, "database": "postgresql", "task_queue": "celery"}
-# Pairwise over api, api_docs, database, task_queue and python_version (nine is the
-# fewest possible: api_docs needs api), with the defaults and everything-on among them.
+PROVIDERS = ["google", "github", "microsoft", "oidc"]
+EVERYTHING = {
+    "api": True,
+    "api_docs": True,
+    "database": "postgresql",
+    "task_queue": "celery",
+    "social_login": PROVIDERS,
+}
+# Pairwise over the Django questions and python_version (api_docs needs api), and over
+# the accounts questions with the Django questions and one another, with the defaults
+# and everything-on among them. Not the accounts questions with python_version: they
+# add settings and tests whose code is the same on every Python. The providers count as
+# one option, none or all: each adds a block of settings of its own.
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    "everything": {**EVERYTHING, "python_version": "3.14"},
-    "site_only": {"api": False, "python_version": "3.14"},
-    "site_on_postgresql": {"api": False, "database": "postgresql", "python_version": "3.13"},
-    "site_with_celery": {"api": False, "task_queue": "celery", "python_version": "3.12"},
+    "everything": {**EVERYTHING, "python_version": "3.14", "email_verification": "optional"},
+    "site_only": {
+        "api": False,
+        "python_version": "3.14",
+        "signup": False,
+        "social_login": PROVIDERS,
+    },
+    "site_on_postgresql": {
+        "api": False,
+        "database": "postgresql",
+        "python_version": "3.13",
+        "email_verification": "none",
+    },
+    "site_with_celery": {
+        "api": False,
+        "task_queue": "celery",
+        "python_version": "3.12",
+        "email_verification": "optional",
+    },
     "site_on_postgresql_with_celery": {
         "api": False,
         "database": "postgresql",
         "task_queue": "celery",
         "python_version": "3.11",
+        "signup": False,
     },
     "api_without_docs_on_postgresql_with_celery": {
         "api_docs": False,
         "database": "postgresql",
         "task_queue": "celery",
         "python_version": "3.11",
+        "email_verification": "none",
+        "social_login": PROVIDERS,
     },
-    "api_on_postgresql": {"database": "postgresql", "python_version": "3.12"},
-    "api_with_celery": {"task_queue": "celery", "python_version": "3.13"},
+    "api_on_postgresql": {"database": "postgresql", "python_version": "3.12", "signup": False},
+    "api_with_celery": {
+        "task_queue": "celery",
+        "python_version": "3.13",
+        "email_verification": "none",
+    },
+    "api_with_optional_confirmation": {"email_verification": "optional"},
 }
+ACCOUNTS_QUESTIONS = ("signup", "email_verification", "social_login")
 
 
 # --- The questions, read from copier.yml ------------------------------------------------
@@ -90,19 +122,17 @@ def copier_config() -> dict[str, Any]:
 
 @cache
 def common_question_names() -> frozenset[str]:
-    text = (TEMPLATE / "copier.yml").read_text(encoding="utf-8")
-    block = text.split("# ---- Common questions", 1)[1].split("# ---- End of common", 1)[0]
-    return frozenset(yaml.safe_load(block.split("\n", 1)[1]))
+    return shared_question_names(TEMPLATE, "common")
 
 
 def django_questions() -> dict[str, dict[str, Any]]:
-    """The template's own questions and computed values (after the common block)."""
-    skip = common_question_names() | {"framework"}
+    """The template's own questions and computed values (outside the shared blocks)."""
+    skip = common_question_names() | shared_question_names(TEMPLATE, "accounts") | {"framework"}
     return {k: v for k, v in copier_config().items() if not k.startswith("_") and k not in skip}
 
 
 def option_values() -> dict[str, list[Any]]:
-    """Each combinable question and its possible answers."""
+    """Each combinable question and its possible answers (the providers: none or all)."""
     config = copier_config()
     options = {"python_version": list(config["python_version"]["choices"])}
     for name, spec in django_questions().items():
@@ -110,6 +140,9 @@ def option_values() -> dict[str, list[Any]]:
             continue
         choices = spec.get("choices")
         options[name] = list(choices.values()) if choices else [True, False]
+    options["signup"] = [True, False]
+    options["email_verification"] = list(config["email_verification"]["choices"].values())
+    options["social_login"] = [(), tuple(PROVIDERS)]
     return options
 
 
@@ -119,22 +152,30 @@ def option_requirements() -> dict[str, dict[str, str]]:
 
 
 def forbidden_pairs() -> set[frozenset]:
-    """Answer pairs the rules refuse: an option on while an option it needs is off."""
-    return {
+    """Answer pairs the rules refuse (an option on while an option it needs is off),
+    and those no one can give (email_verification is asked only with sign-up open)."""
+    refused = {
         frozenset({(option, True), (need, False)})
         for option, needs in option_requirements().items()
         for need in needs
     }
+    unasked = {
+        frozenset({("signup", False), ("email_verification", value)})
+        for value in option_values()["email_verification"]
+        if value != copier_config()["email_verification"]["default"]
+    }
+    return refused | unasked
 
 
 def full_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
     """A combination with each unanswered option's default, from copier.yml."""
-    full = dict(answers)
+    full = {k: tuple(v) if isinstance(v, list) else v for k, v in answers.items()}
     for name in option_values():
         default = copier_config()[name]["default"]
         # A default such as "{{ api }}" copies an earlier answer.
         copied = re.fullmatch(r"\{\{ (\w+) \}\}", str(default))
         full.setdefault(name, full[copied.group(1)] if copied else default)
+    full["social_login"] = tuple(full["social_login"])
     return full
 
 
@@ -156,7 +197,14 @@ def test_every_django_question_is_asked_for_django_only_with_its_own_help() -> N
 def test_combinations_cover_every_allowed_pair() -> None:
     combos = [full_answers(answers) for answers in COMBINATIONS.values()]
     uncovered = uncovered_pairs(combos, option_values())
-    assert {pair for pair in uncovered if frozenset(pair) not in forbidden_pairs()} == set()
+
+    def needed(pair: tuple) -> bool:
+        names = {name for name, _ in pair}
+        return frozenset(pair) not in forbidden_pairs() and not (
+            "python_version" in names and names & set(ACCOUNTS_QUESTIONS)
+        )
+
+    assert {pair for pair in uncovered if needed(pair)} == set()
 
 
 def test_listed_combinations_break_no_rule() -> None:
@@ -174,8 +222,8 @@ def test_listed_combinations_break_no_rule() -> None:
 def test_copier_refuses_forbidden_answers_with_the_reason(
     option: str, need: str, tmp_path: Path
 ) -> None:
-    reason = option_requirements()[option][need]
-    with pytest.raises(ValueError, match=re.escape(f"{option} needs {need}: {reason}")):
+    refusal = f"'{option}': needs {need}: {option_requirements()[option][need]}"
+    with pytest.raises(ValueError, match=re.escape(refusal)) as refused:
         copier.run_copy(
             str(TEMPLATE),
             str(tmp_path / "project"),
@@ -183,6 +231,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
             defaults=True,
             quiet=True,
         )
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
 
 
@@ -190,7 +239,7 @@ def test_copier_refuses_forbidden_answers_with_the_reason(
 def test_the_prompt_never_offers_a_forbidden_answer(tmp_path: Path) -> None:
     """Copier checks yes/no answers only when given as data: the prompt skips api_docs
     once api is no, and goes on to the next question."""
-    helps = {q.name: re.escape(q.help) for q in template_questions("django")}
+    helps = {q.name: printed(q.help) for q in template_questions("django")}
     inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     child = pexpect.spawn(
         COPIER, ["copy", str(TEMPLATE), str(tmp_path / "project")], encoding="utf-8",
@@ -207,6 +256,9 @@ def test_the_prompt_never_offers_a_forbidden_answer(tmp_path: Path) -> None:
     child.send("\r")
     child.expect(helps["task_queue"])
     child.send("\r")
+    for name in ACCOUNTS_QUESTIONS:
+        child.expect(helps[name])
+        child.send("\r")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
@@ -250,6 +302,7 @@ def production_environment(project: Path, database_url: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
+        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
     }
     if answers["task_queue"] == "celery":
         environment["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
@@ -266,6 +319,11 @@ def test_combination(
     assert leftover_jinja(project) == []
     assert (project / SLUG / "notes").is_dir() == answers["api"]
     assert (project / "config" / "celery.py").is_file() == (answers["task_queue"] == "celery")
+    accounts_settings = (project / "config" / "settings" / "accounts.py").read_text()
+    for provider in PROVIDERS:
+        assert (f"{provider.upper()}_CLIENT_ID" in accounts_settings) == (
+            provider in answers["social_login"]
+        )
     dependencies = " ".join(requirements(project, extras=()))
     assert ("drf-spectacular" in dependencies) == answers["api_docs"]
     assert ("psycopg[binary]" in dependencies) == (answers["database"] == "postgresql")
@@ -300,10 +358,12 @@ def test_combination(
     ("variable", "value"),
     [
         ("SECRET_KEY", None),
+        ("SECRET_KEY", "x"),  # set, but weaker than Django's rule
         ("ALLOWED_HOSTS", None),
         ("ALLOWED_HOSTS", ""),
         ("DATABASE_URL", None),
         ("CELERY_BROKER_URL", None),
+        ("EMAIL_URL", None),
     ],
 )
 def test_production_refuses_to_start_without_its_settings(
@@ -398,7 +458,7 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
     send = (
         "from django.contrib.auth import get_user_model\n"
         f"from {SLUG}.users.tasks import send_welcome_email\n"
-        "user = get_user_model().objects.create_user('ada', 'ada@example.com', 'x')\n"
+        "user = get_user_model().objects.create_user('ada@example.com', 'x')\n"
         "print('result:', send_welcome_email.delay(user.pk).get(timeout=60))\n"
     )
     with running(worker, log):
@@ -414,67 +474,11 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
     assert re.search(r"Task \S+send_welcome_email\[[0-9a-f-]+\] succeeded", worker_log)
 
 
-def log_in_with_the_form(
-    base: str, headers: Mapping[str, str], username: str, password: str
-) -> int:
-    """Post the login page's form as a browser would, with its CSRF cookie and token;
-    returns the status (302 logged in, 200 the form again, 429 locked out)."""
-    page = fetch(f"{base}/accounts/login/", headers=headers)
-    cookie = next(c for c in page.headers.get_all("Set-Cookie") if c.startswith("csrftoken="))
-    (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body.decode())
-    form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
-    origin = base.replace("http://", "https://")  # the site's origin, as behind TLS
-    browser = {**headers, "Cookie": cookie.split(";", 1)[0], "Origin": origin}
-    return fetch(f"{base}/accounts/login/", method="POST", headers=browser, form=form).status
-
-
-class Response:
-    def __init__(self, status: int, headers: Any, body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def fetch(
-    url: str,
-    *,
-    method: str = "GET",
-    headers: Mapping[str, str] | None = None,
-    data: Mapping[str, Any] | None = None,
-    form: Mapping[str, str] | None = None,
-) -> Response:
-    """One real HTTP request, with `data` as JSON or `form` as a browser sends a form;
-    redirects and error statuses are returned, not followed."""
-    body, all_headers = None, {}
-    if data is not None:
-        body, all_headers = json.dumps(data).encode(), {"Content-Type": "application/json"}
-    if form is not None:
-        body = urllib.parse.urlencode(form).encode()
-        all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    request = urllib.request.Request(
-        url, data=body, method=method, headers={**all_headers, **(headers or {})}
-    )
-    try:
-        with _opener.open(request, timeout=30) as response:
-            return Response(response.status, response.headers, response.read())
-    except urllib.error.HTTPError as error:
-        return Response(error.code, error.headers, error.read())
-
-
 @pytest.mark.slow
 def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> None:
     project = render("django", {}, tmp_path / "project")
     production = production_environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    admin_password = secrets.token_urlsafe(16)
+    admin_password, password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     assert_ok(
         django_env.run("python", "manage.py", "migrate", cwd=project, env=production), "migrate"
     )
@@ -491,12 +495,13 @@ def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> No
     )  # fmt: skip
     assert_ok(
         django_env.run(
-            "python", "manage.py", "createsuperuser", "--noinput", "--username", "admin",
-            "--email", "admin@example.com", cwd=project,
-            env={**production, "DJANGO_SUPERUSER_PASSWORD": admin_password},
+            "python", "manage.py", "createsuperuser", "--noinput", "--email", "admin@example.com",
+            cwd=project, env={**production, "DJANGO_SUPERUSER_PASSWORD": admin_password},
         ),
         "createsuperuser",
     )  # fmt: skip
+    shell = ["python", "manage.py", "shell", "-c", confirmed_account("ada@example.com", password)]
+    assert_ok(django_env.run(*shell, cwd=project, env=production), "an account")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -515,11 +520,14 @@ def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> No
         assert (health.status, health.json()) == (200, {"status": "ok"})
         assert fetch(f"{base}/readyz").json() == {"status": "ok"}
         # Any other plain-HTTP request is sent to HTTPS.
-        plain = fetch(f"{base}/admin/login/")
+        plain = fetch(f"{base}/accounts/login/")
         assert plain.status == 301
-        assert plain.headers["Location"] == f"https://127.0.0.1:{port}/admin/login/"
+        assert plain.headers["Location"] == f"https://127.0.0.1:{port}/accounts/login/"
+        # The admin's login is the site's.
+        admin = fetch(f"{base}/admin/login/", headers=https)
+        assert admin.headers["Location"].startswith("/accounts/login/")
 
-        login = fetch(f"{base}/admin/login/", headers=https)
+        login = fetch(f"{base}/accounts/login/", headers=https)
         assert login.status == 200
         assert login.headers["Strict-Transport-Security"] == (
             "max-age=31536000; includeSubDomains; preload"
@@ -550,7 +558,7 @@ def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> No
             f"{base}/api/auth/token/",
             method="POST",
             headers=https,
-            data={"username": "admin", "password": admin_password},
+            data={"email": "ada@example.com", "password": password},
         )
         assert issued.status == 200, issued.body
         token = {**https, "Authorization": f"Token {issued.json()['token']}"}
@@ -582,6 +590,9 @@ def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> No
 
         # Password guessing through the login form: after LOGIN_FAILURE_LIMIT (5) failures
         # the account is locked out from this address, the right password included.
-        attempts = [log_in_with_the_form(base, https, "admin", "wrong") for _ in range(5)]
-        assert attempts == [200, 200, 200, 200, 429]
-        assert log_in_with_the_form(base, https, "admin", admin_password) == 429
+        def log_in(password: str) -> int:
+            form = {"login": "admin@example.com", "password": password}
+            return Browser(base).submit("/accounts/login/", form).status
+
+        assert [log_in("wrong") for _ in range(5)] == [200, 200, 200, 200, 429]
+        assert log_in(admin_password) == 429

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaffold.engine import holds, load_criteria, parse_criteria, recommend
+from scaffold.engine import holds, load_criteria, parse_criteria, recommend, what_would_change
 from scaffold.profile import Profile, field_specs
 
 # The cases the source articles describe, each with the framework the article points to.
@@ -263,3 +264,28 @@ def test_criteria_file_typos_fail_loudly(mutate, message: str) -> None:
     mutate(data)
     with pytest.raises(ValueError, match=message):
         parse_criteria(data)
+
+
+@given(profile=profiles)
+@settings(max_examples=100, deadline=None)
+def test_what_would_change_lists_exactly_the_single_answers_that_flip(profile: Profile) -> None:
+    current = recommend(profile).framework
+    flips = {(f.key, f.value): f.framework for f in what_would_change(profile)}
+    for (key, value), framework in flips.items():
+        assert recommend(replace(profile, **{key: value})).framework == framework != current
+    for spec in field_specs().values():
+        answer = getattr(profile, spec.name)
+        if spec.kind == "integer":
+            # No value nearer the answer than a listed one flips it (the criteria's
+            # bounds lie well within 15 of any answer the strategy draws).
+            listed = [v for (k, v) in flips if k == spec.name]
+            for value in range(max(spec.minimum, answer - 15), answer + 16):
+                changed = recommend(replace(profile, **{spec.name: value})).framework
+                nearer = all(abs(value - answer) < abs(v - answer) for v in listed
+                             if (v > answer) == (value > answer))  # fmt: skip
+                if value != answer and nearer:
+                    assert changed == current, (spec.name, value)
+            continue
+        for value in spec.choices or (True, False):
+            if value != answer and (spec.name, value) not in flips:
+                assert recommend(replace(profile, **{spec.name: value})).framework == current

@@ -3,6 +3,7 @@ and the generated app served by gunicorn over real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import re
@@ -11,15 +12,17 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import copier
+import pyotp
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from conftest import TEMPLATES, assert_fits_terminal
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -34,7 +37,7 @@ from generated import (
     uncovered_pairs,
     wait_for_http,
 )
-from servers import postgresql_server, redis_server
+from servers import postgresql_server, redis_server, smtp_server, text_of
 
 ALL_FEATURES = ["database", "auth", "forms", "api", "security_headers"]
 
@@ -49,6 +52,7 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "database": "postgresql",
         "task_queue": "celery",
         "python_version": "3.14",
+        "email_verification": "optional",
     },
     "headers-only": {"features": ["security_headers"], "python_version": "3.13"},
     "forms-api": {"features": ["forms", "api"], "python_version": "3.12"},
@@ -68,7 +72,7 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "csrf": "seasurf",
         "python_version": "3.12",
     },
-    "defaults-3.12": {"python_version": "3.12"},
+    "defaults-3.12": {"python_version": "3.12", "signup": False},
     "forms-only": {"features": ["forms"]},
     "bare-celery": {"features": [], "task_queue": "celery", "python_version": "3.11"},
     "accounts-postgresql-celery": {
@@ -99,9 +103,35 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "database": "postgresql",
         "python_version": "3.11",
     },
+    # Each answer to the accounts questions with each CSRF choice, and each optional
+    # feature on and off (test_account_combinations_cover_every_pair).
+    "accounts-optional": {
+        "features": ["database", "auth", "forms"],
+        "email_verification": "optional",
+        "python_version": "3.13",
+    },
+    "accounts-unverified": {
+        "features": ["database", "auth", "forms", "api"],
+        "email_verification": "none",
+        "python_version": "3.14",
+    },
+    "accounts-unverified-seasurf": {
+        "features": ["database", "auth", "forms", "security_headers"],
+        "csrf": "seasurf",
+        "email_verification": "none",
+        "python_version": "3.12",
+    },
+    "staff-accounts-seasurf": {
+        "features": ["database", "auth", "forms", "api"],
+        "csrf": "seasurf",
+        "signup": False,
+        "python_version": "3.11",
+    },
 }
 # The answers each question allows, besides `features` (a multiselect).
 OPTIONS = ("csrf", "database", "task_queue")
+# The accounts questions, asked only with 'auth' (and email_verification only with signup).
+ACCOUNT_QUESTIONS = ("signup", "email_verification")
 
 
 @cache
@@ -115,9 +145,16 @@ def feature_requirements() -> dict[str, dict[str, str]]:
 
 
 def with_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers a combination renders with: its own, then defaults for the questions
+    Copier asks it (the accounts questions only when they are asked)."""
     questions = flask_questions()
-    names = ("features", *OPTIONS, "python_version")
-    return {**{name: questions[name]["default"] for name in names}, **answers}
+    names = ("features", *OPTIONS, "python_version", *ACCOUNT_QUESTIONS)
+    full = {**{name: questions[name]["default"] for name in names}, **answers}
+    if "auth" not in full["features"]:
+        del full["signup"]
+    if "auth" not in full["features"] or not full["signup"]:
+        del full["email_verification"]
+    return full
 
 
 def test_combinations_cover_every_pair() -> None:
@@ -135,6 +172,29 @@ def test_combinations_cover_every_pair() -> None:
     combos = [with_defaults(answers) for answers in COMBINATIONS.values()]
     assert uncovered_pairs(combos, options, {"features": ALL_FEATURES}) - impossible == set()
     assert with_defaults(COMBINATIONS["everything"])["features"] == ALL_FEATURES
+
+
+def test_account_combinations_cover_every_pair() -> None:
+    """Among the combinations with accounts: each answer to the accounts questions meets
+    each CSRF choice and each optional feature on and off (python_version changes no
+    accounts code; it is paired with the rest above)."""
+    questions = flask_questions()
+    options = {name: list(questions[name]["choices"].values()) for name in ("csrf",)}
+    options["email_verification"] = list(questions["email_verification"]["choices"].values())
+    options["signup"] = [True, False]
+    needed_by_auth = {"auth", *feature_requirements()["auth"]}
+    optional = [feature for feature in ALL_FEATURES if feature not in needed_by_auth]
+    combos = [
+        {key: value for key, value in answers.items() if key != "python_version"}
+        for answers in map(with_defaults, COMBINATIONS.values())
+        if "auth" in answers["features"]
+    ]
+    # email_verification is not asked when sign-up is off.
+    unasked = {
+        tuple(sorted([("email_verification", value), ("signup", False)], key=str))
+        for value in options["email_verification"]
+    }
+    assert uncovered_pairs(combos, options, {"features": optional}) - unasked == set()
 
 
 @pytest.mark.parametrize("name", COMBINATIONS)
@@ -161,8 +221,8 @@ def test_each_rule_is_rejected_at_the_prompt(feature: str, need: str, tmp_path: 
             defaults=True,
             quiet=True,
         )
-    message = " ".join(str(refused.value).split())
-    assert f"'{feature}' needs '{need}': {reason}." in message
+    assert f"'{feature}' needs '{need}' ({reason})" in str(refused.value)
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
 
 
@@ -260,89 +320,173 @@ class Browser:
         return next(c for c in self.cookies if c.name == name)
 
 
+def link_path(message: EmailMessage, path: str) -> str:
+    """The path of the first link under `path` in a mail's text, as a reader would follow it."""
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}\S*)", text_of(message))
+    assert match, f"no link to {path} in:\n{text_of(message)}"
+    return match.group(1)
+
+
+def flash(page: Page) -> str:
+    match = re.search(r'role="status">([^<]*)<', page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+def without_tokens(page: Page) -> str:
+    return re.sub(r'(content|value)="[^"]{40,}"', "", page.text)
+
+
+def turn_on_two_factor(browser: Browser) -> pyotp.TOTP:
+    """From the account page, as a user with an authenticator app on their phone."""
+    assert "Turn on two-factor login" in browser.get("/accounts/").text
+    form = browser.get("/accounts/two-factor/").form_token()
+    chosen = browser.post("/accounts/two-factor/", {**form, "setup": "authenticator"})
+    key = re.search(r'<code id="authr-key">([^<]+)</code>', chosen.text)
+    action = re.search(r'<form action="([^"]+)" method="post"', chosen.text.split("Key:")[1])
+    assert key and action, chosen.text
+    authenticator = pyotp.TOTP(key.group(1).replace("-", ""))
+    done = browser.post(action.group(1), {**chosen.form_token(), "code": authenticator.now()})
+    assert done.location == "/accounts/two-factor/recovery-codes/", done.text
+    assert "On, with an authenticator app." in browser.get("/accounts/").text
+    return authenticator
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["defaults", "everything"])
+@pytest.mark.parametrize("name", ["defaults", "accounts-api-seasurf"])
 def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: ProjectEnv) -> None:
+    """Accounts over real HTTP, with mail through a real SMTP server: sign-up, the
+    confirmation link, login, two-factor login, password reset; the answers that reveal
+    no account and the rate limits, seen from outside; CSRF with either extension."""
     answers = with_defaults(COMBINATIONS[name])
+    assert answers["signup"] and answers["email_verification"] == "mandatory"
     # What CSRFProtect (Flask-WTF) and Flask-SeaSurf answer to a missing token.
     csrf_rejected = {"flask-wtf": 400, "seasurf": 403}[answers["csrf"]]
     project = render("flask", answers, tmp_path / "project")
     slug = "my_project"
-    # Production settings, as on a server; the code runs from src/ without installing.
-    environment = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "e2e-" + "x" * 60,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
-        # Required with the Celery answer; no task is sent here.
-        "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
-        "PYTHONPATH": str(project / "src"),
-        "FLASK_APP": slug,
-    }
-    assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "db upgrade")
-    created = flask_env.run(
-        "flask", "create-user", "grace@example.com", "--password", "grace's long password",
-        cwd=project, env=environment,
-    )  # fmt: skip
-    assert_ok(created, "flask create-user")
+    with contextlib.ExitStack() as stack:
+        inbox = stack.enter_context(smtp_server())
+        # Production settings, as on a server; the code runs from src/ without installing.
+        environment = {
+            "APP_ENV": "production",
+            "SECRET_KEY": "e2e-" + "x" * 60,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+            "TRUSTED_HOSTS": "127.0.0.1",
+            "EMAIL_URL": inbox.url,
+            "DEFAULT_FROM_EMAIL": "accounts@example.com",
+            # Behind one proxy: the client address is the one X-Forwarded-For names.
+            "PROXY_HOPS": "1",
+            "LOGIN_RATE_LIMIT": "3 per minute",
+            "ACCOUNT_LOGIN_RATE_LIMIT": "3 per minute",
+            "PYTHONPATH": str(project / "src"),
+            "FLASK_APP": slug,
+        }
+        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
+        weak = flask_env.run(
+            "flask", "users", "create", "--active", "--password", "password1234",
+            "grace@example.com", cwd=project, env=environment,
+        )  # fmt: skip
+        assert weak.returncode != 0
+        assert "This is a very common password." in weak.stdout + weak.stderr
+        grace_password = "grace's long password"
+        created = flask_env.run(
+            "flask", "users", "create", "--active", "--password", grace_password,
+            "grace@example.com", cwd=project, env=environment,
+        )  # fmt: skip
+        assert_ok(created, "flask users create")
 
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    server = flask_env.popen(
-        "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-        "--workers", "2", f"{slug}:create_app()",
-        cwd=project, env=environment, log=log,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    with running(server, log):
+        port = free_port()
+        log = tmp_path / "gunicorn.log"
+        server = flask_env.popen(
+            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", f"{slug}:create_app()",
+            cwd=project, env=environment, log=log,
+        )  # fmt: skip
+        stack.enter_context(running(server, log))
+        base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server)
         browser = Browser(base)
 
         health = browser.get("/healthz")
         assert (health.status, json.loads(health.text)) == (200, {"status": "ok"})
         assert browser.get("/readyz").status == 200
-
         home = browser.get("/")
         assert home.status == 200
-        policy = home.headers["Content-Security-Policy"]
-        assert "frame-ancestors 'none'" in policy
-        assert "default-src 'self'" in policy
-        assert home.headers["X-Content-Type-Options"] == "nosniff"
-        assert home.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-        assert home.headers["Strict-Transport-Security"].startswith("max-age=31536000")
         assert "Secure" in home.headers["Set-Cookie"]
+        if "security_headers" in answers["features"]:
+            policy = home.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in policy
+            assert "default-src 'self'" in policy
+            assert home.headers["X-Content-Type-Options"] == "nosniff"
+            assert home.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+            assert home.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+            assert "camera=()" in home.headers["Permissions-Policy"]
+            assert home.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
-        # A login POST without the form's CSRF token is refused before any password check.
-        forged = browser.post("/auth/login", {"email": "grace@example.com", "password": "x"})
+        # A form posted without its CSRF token is refused before anything else.
+        forged = browser.post("/accounts/login/", {"email": "grace@example.com", "password": "x"})
         assert forged.status == csrf_rejected
 
+        # Sign up; the confirmation link comes by mail.
         email, password = "ada@example.com", "correct horse battery"
-        form = browser.get("/auth/register").form_token()
-        registered = browser.post(
-            "/auth/register", {**form, "email": email, "password": password, "confirm": password}
-        )
-        assert (registered.status, registered.location) == (302, "/auth/login")
+        signup = {"email": email, "password": password, "password_confirm": password}
+        form = browser.get("/accounts/signup/").form_token()
+        signed_up = browser.post("/accounts/signup/", {**form, **signup})
+        assert (signed_up.status, signed_up.location) == (302, "/")
+        welcome = inbox.wait_for(email, count=1)
+        assert welcome["From"] == "accounts@example.com"
+        confirm_link = link_path(welcome, "/accounts/confirm-email/")
 
-        assert browser.get("/auth/profile").location == "/auth/login"
-        form = browser.get("/auth/login").form_token()
-        logged_in = browser.post("/auth/login", {**form, "email": email, "password": password})
-        assert (logged_in.status, logged_in.location) == (302, "/auth/profile")
-        profile = browser.get("/auth/profile")
-        assert profile.status == 200
-        assert email in profile.text
+        # The same answer, from outside, for the same new address again within the
+        # minute and for an address registered before; their owners are told by mail.
+        answers_seen = set()
+        for address in (email, "grace@example.com", "grace@example.com"):
+            visitor = Browser(base)
+            form = visitor.get("/accounts/signup/").form_token()
+            again = visitor.post("/accounts/signup/", {**form, **signup, "email": address})
+            page = visitor.get(again.location)
+            answers_seen.add((again.status, again.location, flash(page).replace(address, "")))
+        assert len(answers_seen) == 1, answers_seen
+        assert "already in our system" in text_of(inbox.wait_for(email, count=2))
+        already = inbox.wait_for("grace@example.com", count=1)
+
+        # No login before the address is confirmed: the answer of a wrong password.
+        form = browser.get("/accounts/login/").form_token()
+        early = browser.post("/accounts/login/", {**form, "email": email, "password": password})
+        wrong = browser.post("/accounts/login/", {**form, "email": email, "password": "nope"})
+        assert early.status == wrong.status == 200
+        assert "identity or password/passcode invalid" in early.text
+        assert without_tokens(early) == without_tokens(wrong).replace('value="nope"', "")
+
+        confirmed = browser.get(confirm_link)
+        assert (confirmed.status, confirmed.location) == (302, "/accounts/login/")
+        form = browser.get("/accounts/login/").form_token()
+        logged_in = browser.post("/accounts/login/", {**form, "email": email, "password": password})
+        assert (logged_in.status, logged_in.location) == (302, "/accounts/")
+        account = browser.get("/accounts/")
+        assert account.status == 200
+        assert email in account.text
+        assert account.headers["Cache-Control"] == "no-store"
+
+        # Two-factor login with an authenticator app.
+        authenticator = turn_on_two_factor(browser)
         session = browser.cookie("session")
-
-        logged_out = browser.post("/auth/logout", browser.get("/auth/profile").form_token())
+        logged_out = browser.post("/accounts/logout/", browser.get("/accounts/").form_token())
         assert logged_out.status == 302
-        assert browser.get("/auth/profile").location == "/auth/login"
+        assert browser.get("/accounts/").location == "/accounts/login/"
         # A copy of the session cookie taken before logout is worthless too.
         thief = Browser(base)
         thief.cookies.set_cookie(session)
-        assert thief.get("/auth/profile").location == "/auth/login"
+        assert thief.get("/accounts/").location == "/accounts/login/"
 
-        # The account made with `flask create-user` logs in over HTTP.
-        form = browser.get("/auth/login").form_token()
-        grace = {**form, "email": "grace@example.com", "password": "grace's long password"}
-        assert browser.post("/auth/login", grace).location == "/auth/profile"
+        form = browser.get("/accounts/login/").form_token()
+        first = browser.post("/accounts/login/", {**form, "email": email, "password": password})
+        assert first.location.startswith("/accounts/two-factor/verify/")
+        assert browser.get("/accounts/").location == "/accounts/login/"
+        form = browser.get(first.location).form_token()
+        second = browser.post("/accounts/two-factor/verify/", {**form, "code": authenticator.now()})
+        assert second.location == "/accounts/"
+        assert browser.get("/accounts/").status == 200
 
         if "api" in answers["features"]:
             # Scripts send the page's token in a header; without it the API refuses.
@@ -351,6 +495,62 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
             token = browser.get("/").meta_token()
             assert browser.request("DELETE", "/api/v1/session", X_CSRFToken=token).status == 204
             assert browser.get("/api/v1/me").status == 401
+        else:
+            browser.post("/accounts/logout/", browser.get("/accounts/").form_token())
+
+        # A forgotten password: a reset link by mail; the old password stops working.
+        new_password = "lantern opal drift"
+        form = browser.get("/accounts/password/reset/").form_token()
+        asked = browser.post("/accounts/password/reset/", {**form, "email": email})
+        unknown = browser.post("/accounts/password/reset/", {**form, "email": "no@example.com"})
+        assert asked.status == unknown.status == 200
+        assert without_tokens(asked).replace(email, "") == without_tokens(unknown).replace(
+            "no@example.com", ""
+        )
+        reset_link = link_path(inbox.wait_for(email, count=3), "/accounts/password/reset/")
+        assert inbox.to("no@example.com") == []
+        form = browser.get(reset_link).form_token()
+        new = {"password": new_password, "password_confirm": new_password}
+        reset = browser.post(reset_link, {**form, **new})
+        assert (reset.status, reset.location) == (302, "/accounts/login/")
+        form = browser.get("/accounts/login/").form_token()
+        old = browser.post("/accounts/login/", {**form, "email": email, "password": password})
+        assert old.status == 200
+        assert "identity or password/passcode invalid" in old.text
+        accepted = browser.post(
+            "/accounts/login/", {**form, "email": email, "password": new_password}
+        )
+        assert accepted.location.startswith("/accounts/two-factor/verify/")
+
+        # The account made with `flask users create` confirms its address with the link
+        # in the "already registered" mail, then logs in.
+        grace = Browser(base)
+        grace.get(link_path(already, "/accounts/confirm-email/"))
+        form = grace.get("/accounts/login/").form_token()
+        credentials = {**form, "email": "grace@example.com", "password": grace_password}
+        assert grace.post("/accounts/login/", credentials).location == "/accounts/"
+
+        # Rate limits, seen from outside (3 per minute per gunicorn worker, 2 workers):
+        # one client trying one password on many accounts (spraying) is stopped, and so
+        # are many clients guessing at one account.
+        def attempts(client_addresses: list[str], emails: list[str]) -> list[int]:
+            visitor = Browser(base)
+            form = visitor.get("/accounts/login/").form_token()
+            return [
+                visitor.request(
+                    "POST", "/accounts/login/", {**form, "email": e, "password": "Winter2026!"},
+                    X_Forwarded_For=address,
+                ).status
+                for address, e in zip(client_addresses, emails, strict=True)
+            ]  # fmt: skip
+
+        spraying = attempts(["203.0.113.7"] * 7, [f"user{n}@example.com" for n in range(7)])
+        assert spraying[:3] == [200, 200, 200] and 429 in spraying, spraying
+        guessing = attempts([f"203.0.113.{n + 20}" for n in range(7)], ["grace@example.com"] * 7)
+        assert guessing[:3] == [200, 200, 200] and 429 in guessing, guessing
+
+        # Only the host names in TRUSTED_HOSTS are answered.
+        assert browser.request("GET", "/", Host="evil.example").status == 400
 
         missing = browser.get("/no/such/page")
         assert missing.status == 404
@@ -425,3 +625,105 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
             assert_ok(result, "sending the task")
             assert "result: 4" in result.stdout
     assert re.search(r"Task \S+count_words\[[0-9a-f-]+\] succeeded", log.read_text())
+
+
+CHROMIUM = "/usr/bin/chromium"
+# What a headless Chromium needs here: no sandbox as root, and nothing that reaches out
+# to the network on its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> None:
+    """Add a passkey from the account page and log in with it, in Chromium with a virtual
+    authenticator (fingerprint or PIN: user verification), against gunicorn: the pages'
+    JavaScript runs under the production Content-Security-Policy."""
+    from playwright.sync_api import sync_playwright
+
+    answers = with_defaults({"signup": False})
+    project = render("flask", answers, tmp_path / "project")
+    email, password = "ada@example.com", "correct horse battery"
+    with contextlib.ExitStack() as stack:
+        inbox = stack.enter_context(smtp_server())
+        environment = {
+            "APP_ENV": "production",
+            "SECRET_KEY": "e2e-" + "x" * 60,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+            # A passkey belongs to a host name (never an IP address); the browser treats
+            # http://localhost as secure, as it would https.
+            "TRUSTED_HOSTS": "localhost",
+            "EMAIL_URL": inbox.url,
+            "PYTHONPATH": str(project / "src"),
+            "FLASK_APP": "my_project",
+        }
+        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
+        created = flask_env.run(
+            "flask", "users", "create", "--active", "--password", password, email,
+            cwd=project, env=environment,
+        )  # fmt: skip
+        assert_ok(created, "flask users create")
+        port = free_port()
+        log = tmp_path / "gunicorn.log"
+        server = flask_env.popen(
+            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            "my_project:create_app()", cwd=project, env=environment, log=log,
+        )  # fmt: skip
+        stack.enter_context(running(server, log))
+        base = f"http://localhost:{port}"
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
+
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        page = browser.new_context().new_page()
+        # Script errors, and answers in error (but the favicon the site does not have).
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and not response.url.endswith("/favicon.ico")
+                and problems.append(f"{response.status} {response.url}")
+            ),
+        )
+        webauthn = page.context.new_cdp_session(page)
+        webauthn.send("WebAuthn.enable")
+        webauthn.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                }
+            },
+        )
+
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("input[type=submit]")
+        assert page.url == f"{base}/accounts/"
+        page.click("text=Add a passkey")
+        page.fill("#name", "laptop")
+        page.click("input[value='Add a passkey']")
+        page.wait_for_selector("#passkeys")
+        assert "laptop" in page.inner_text("#passkeys"), page.content()
+        page.goto(f"{base}/accounts/")
+        assert "1 passkey." in page.inner_text("main")
+        page.click("text=Log out")
+        page.goto(f"{base}/accounts/")
+        assert page.url.startswith(f"{base}/accounts/login/")
+
+        # No email, no password: the browser offers the passkey it holds for this site.
+        page.click("text=Log in with a passkey")
+        page.click("input[value='Continue']")
+        page.wait_for_url(f"{base}/accounts/")
+        assert email in page.inner_text("main")
+        assert problems == [], problems

@@ -28,11 +28,12 @@ import copier
 import pytest
 import yaml
 
-from conftest import TEMPLATES
+from conftest import TEMPLATES, assert_fits_terminal, shared_question_names
 from generated import (
     ProjectEnv,
     assert_ok,
     check_lint,
+    confirmed_account,
     free_port,
     leftover_jinja,
     project_env,
@@ -51,6 +52,8 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "two-workers-postgresql": {
         "worker_services": ["reports", "billing_v2"],
         "python_version": "3.13",
+        "signup": False,
+        "social_login": ["google", "github", "microsoft", "oidc"],
     },
 }
 # The generated end-to-end checks, as the issue numbers them: each must run and pass.
@@ -63,8 +66,19 @@ END_TO_END_CHECKS = {
     6: "test_after_logout_the_old_cookie_is_refused",
     7: "test_gateway_responses_carry_the_security_headers",
 }
+# Issue 14's hardening, checked end to end: each must run and pass (none skipped).
+HARDENING_CHECKS = {
+    1: "test_behind_a_trusted_proxy_the_lockout_keys_on_the_real_client",
+    2: "test_the_auth_cache_keys_on_every_cookie_the_web_app_reads",
+    3: "test_a_workers_token_is_good_for_its_service_and_method_only",
+    4: "test_a_worker_error_in_development_shows_a_traceback_in_the_terminal_only",
+    5: "test_bad_json_gets_a_400_from_a_worker",
+    9: "test_gateway_responses_carry_the_security_headers",
+    10: "test_the_production_gateway_believes_https_from_trusted_proxies_only",
+}
 # Checks run once per worker service.
 PER_SERVICE = {1, 2, 3, 5}
+HARDENING_PER_SERVICE = {5}
 DEPLOYMENT_CHECKS = (
     "test_the_kustomization_names_existing_files",
     "test_each_manifest_is_valid_kubernetes",
@@ -87,10 +101,10 @@ def copier_config() -> dict[str, Any]:
 
 
 def hybrid_questions() -> dict[str, dict[str, Any]]:
-    """The template's own questions and computed values (after the common block)."""
+    """The template's own questions and computed values (outside the shared blocks)."""
     text = (TEMPLATE / "copier.yml").read_text(encoding="utf-8")
     own = yaml.safe_load(text.split("# ---- End of common questions ----", 1)[1])
-    return own
+    return {k: v for k, v in own.items() if k not in shared_question_names(TEMPLATE, "accounts")}
 
 
 def services(answers: Mapping[str, Any]) -> list[str]:
@@ -111,17 +125,17 @@ def test_every_hybrid_question_is_asked_for_hybrid_only_with_its_own_help() -> N
 @pytest.mark.parametrize(
     ("answer", "reason"),
     [
-        ("reports", "worker_services must be a non-empty YAML list of names"),
-        ("[]", "worker_services must be a non-empty YAML list of names"),
-        ("{reports: 1}", "worker_services must be a non-empty YAML list of names"),
-        ("[reports, reports]", "Service names must be unique: 'reports' appears more than once."),
-        ("[Reports]", "'Reports' is not a valid service name: use lowercase letters, digits"),
-        ("[reports, billing-v2]", "'billing-v2' is not a valid service name"),
-        ("[2fa]", "'2fa' is not a valid service name"),
-        ("[flask]", "'flask' would shadow the module of that name that the project imports"),
-        ("[config]", "'config' would shadow the module of that name"),
-        ("[web]", "'web' would shadow the module of that name"),
-        ("[my_project]", "'my_project' is the package name of the Django app in web/"),
+        ("reports", "give a list, such as [reports]"),
+        ("[]", "give a list, such as [reports]"),
+        ("{reports: 1}", "give a list, such as [reports]"),
+        ("[reports, reports]", "'reports' is listed twice"),
+        ("[Reports]", "'Reports': use a-z, 0-9, _"),
+        ("[reports, billing-v2]", "'billing-v2': use a-z, 0-9, _"),
+        ("[2fa]", "'2fa': use a-z, 0-9, _"),
+        ("[flask]", "'flask' is a module name"),
+        ("[config]", "'config' is a module name"),
+        ("[web]", "'web' is a module name"),
+        ("[my_project]", "'my_project' names the web app"),
     ],
 )
 def test_copier_refuses_bad_worker_services_with_the_reason(
@@ -136,9 +150,25 @@ def test_copier_refuses_bad_worker_services_with_the_reason(
             defaults=True,
             quiet=True,
         )
-    message = " ".join(str(refused.value).split())
-    assert reason in message
+    assert str(refused.value) == f"{refusal}: {reason}"
+    assert_fits_terminal(refused.value)
     assert not (tmp_path / "project").exists()
+
+
+def test_the_gateway_trusts_no_proxy_by_default(tmp_path: Path) -> None:
+    """The image's trusted-proxies.conf names no network: with nothing in front (docker
+    compose), no client may speak for another through X-Forwarded-For or -Proto."""
+    project = render("hybrid", {}, tmp_path / "project")
+    config = (project / "gateway" / "trusted-proxies.conf").read_text()
+    directives = [
+        line.strip() for line in config.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert directives == [
+        "geo $realip_remote_addr $from_trusted_proxy {",
+        "default 0;",
+        "}",
+    ]
+    assert "trusted-proxies.conf" in (project / "gateway" / "Dockerfile").read_text()
 
 
 # --- Rendered projects ----------------------------------------------------------------------
@@ -203,6 +233,9 @@ def test_combination(
     for number, check in END_TO_END_CHECKS.items():
         runs = len(workers) if number in PER_SERVICE else 1
         assert outcomes.get(check) == ["passed"] * runs, f"end-to-end check {number}: {check}"
+    for number, check in HARDENING_CHECKS.items():
+        runs = len(workers) if number in HARDENING_PER_SERVICE else 1
+        assert outcomes.get(check) == ["passed"] * runs, f"issue 14, item {number}: {check}"
     for check in DEPLOYMENT_CHECKS:
         assert outcomes.get(check) == ["passed"], check
     skipped = [test for test, results in outcomes.items() if "skipped" in results]
@@ -254,10 +287,7 @@ def test_one_command_runs_every_process_with_a_shared_development_key_pair(
         **{key: str(port) for key, port in ports.items()},
         "PYTHONPATH": os.pathsep.join(map(str, sources)),
     }
-    create_user = (
-        "from django.contrib.auth import get_user_model\n"
-        "print(get_user_model().objects.create_user('ada', password='a long password').pk)\n"
-    )
+    create_user = confirmed_account("ada@example.com", "a long password")
     web = project / "web"
     assert_ok(hybrid_env.run("python", "manage.py", "migrate", cwd=web, env=environment), "migrate")
     shell = ["python", "manage.py", "shell", "--verbosity", "0", "-c", create_user]
@@ -283,8 +313,13 @@ def test_one_command_runs_every_process_with_a_shared_development_key_pair(
             wait_for_http(f"http://127.0.0.1:{ports[f'{worker.upper()}_PORT']}/healthz", honcho)
         browser = Browser(base)
         status, page = browser.request("/accounts/login/")
-        (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        form = {"csrfmiddlewaretoken": token, "username": "ada", "password": "a long password"}
+        # The login form's token (the page's passkey form carries the same one).
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = {
+            "csrfmiddlewaretoken": token,
+            "login": "ada@example.com",
+            "password": "a long password",
+        }
         assert browser.request("/accounts/login/", form)[0] == 302
         for worker in workers:
             status, body = browser.request(f"/api/{worker}/whoami")

@@ -2,112 +2,36 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
-import jinja2
-import pexpect
 import pytest
 import yaml
 
-from conftest import SCAFFOLD
-from scaffold.catalog import Question, template_questions
-from scaffold.profile import field_specs
-
-CLEAR_LINE = "\x15"  # Ctrl-U: Copier pre-fills each default, so clear it before typing
-STYLE = r"(?:\x1b\[[0-9;]*m)*"  # rich keeps bold on with NO_COLOR
-
-
-def _loose(text: str) -> str:
-    """A pattern for text as printed, with terminal styling allowed between characters."""
-    return STYLE.join(re.escape(c) for c in text)
-
-
-def _prompt(name: str) -> str:
-    """The line of a profile prompt: 'name [choices] (default): '."""
-    return rf"\n{name} [^\n]*: "
-
-
-class Terminal(pexpect.spawn):
-    """A pseudo-terminal that answers cursor-position queries, as a real terminal does.
-
-    prompt_toolkit (Copier's prompts) asks for the cursor position to size its layout;
-    without an answer it hides, among others, the line where a refused answer's reason
-    appears.
-    """
-
-    CURSOR_POSITION_QUERY = "\x1b\\[6n"
-
-    def expect(self, pattern, timeout=-1, **kwargs):  # type: ignore[override]
-        patterns = pattern if isinstance(pattern, list) else [pattern]
-        while True:
-            index = super().expect([*patterns, self.CURSOR_POSITION_QUERY], timeout, **kwargs)
-            if index < len(patterns):
-                return index
-            self.send("\x1b[1;1R")
-
-
-def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
-    # Under pytest-xdist, COLUMNS and LINES are set; the pseudo-terminal's size must rule.
-    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    env = {
-        **inherited,
-        "TERM": "xterm",
-        "NO_COLOR": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    return Terminal(
-        SCAFFOLD, args, cwd=str(cwd), env=env, encoding="utf-8", timeout=60, dimensions=(60, 250)
-    )
-
-
-def _answer_interview(child: pexpect.spawn, answers: dict[str, str]) -> None:
-    for name in field_specs():
-        child.expect(_prompt(name))
-        child.sendline(answers.get(name, ""))
-
-
-def _asked(question: Question, framework: str) -> bool:
-    """Whether Copier asks a question, when the earlier answers are the defaults."""
-    if question.condition is None:
-        return True
-    defaults = {q.name: q.default for q in template_questions(framework)}
-    condition = jinja2.Template(question.condition)
-    return condition.render(defaults, framework=framework).strip() == "True"
-
-
-def _answer_template(
-    child: pexpect.spawn, framework: str, typed: dict[str, str], given: tuple[str, ...] = ()
-) -> None:
-    """Wait for each question not `given` with --data (by its help text) and answer it."""
-    for question in template_questions(framework):
-        if not _asked(question, framework) or question.name in given:
-            continue
-        child.expect(re.escape(question.help))
-        if question.name in typed:
-            child.send(CLEAR_LINE + typed[question.name] + "\r")
-        else:
-            child.send("\r")  # keep the default (or the default choices)
-
-
-def _finish(child: pexpect.spawn) -> str:
-    child.expect(pexpect.EOF, timeout=120)
-    child.close()
-    return child.before
+from conftest import TERMINAL_WIDTH, printed
+from scaffold.catalog import template_questions
+from scaffold.profile import Profile, field_specs
+from terminal import (
+    CLEAR_LINE,
+    answer_interview,
+    answer_template,
+    asked,
+    choose_framework,
+    finish,
+    keys_for,
+    loose,
+    spawn_scaffold,
+)
 
 
 def test_interview_then_template_questions_make_the_project(workdir: Path) -> None:
-    child = _spawn(["new", "demo"], workdir)
-    _answer_interview(child, {"app_type": "prototype", "size": "small", "team_size": "2"})
+    child = spawn_scaffold(["new", "demo"], workdir)
+    answer_interview(child, {"app_type": "prototype", "size": "small", "team_size": "2"})
     child.expect("Recommended: flask")
-    child.expect(_loose("framework [flask/django/hybrid] (flask): "))
-    child.sendline("")
-    _answer_template(
-        child, "flask", {"project_name": "Demo Service", "author_name": "Ada Lovelace"}
-    )
-    output = _finish(child)
+    choose_framework(child, "flask")
+    typed = {"project_name": "Demo Service", "author_name": "Ada Lovelace"}
+    profile = Profile(app_type="prototype", size="small", team_size=2)
+    answer_template(child, "flask", typed, profile=profile)
+    output = finish(child)
     assert child.exitstatus == 0, output
     project = workdir / "demo"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
@@ -121,69 +45,81 @@ def test_interview_then_template_questions_make_the_project(workdir: Path) -> No
 
 
 def test_override_at_the_prompt(workdir: Path) -> None:
-    child = _spawn(["new", "site", "--data", "project_name=Corporate Site"], workdir)
-    _answer_interview(child, {"admin_ui": "y"})
+    child = spawn_scaffold(["new", "site", "--data", "project_name=Corporate Site"], workdir)
+    answer_interview(child, {"admin_ui": "y"})
     child.expect("Recommended: django")
-    child.expect(_loose("framework [flask/django/hybrid] (django): "))
-    child.sendline("flask")
-    _answer_template(child, "flask", {}, given=("project_name",))
-    output = _finish(child)
+    choose_framework(child, "django", "flask")
+    child.expect(loose("Overriding the recommendation (django): generating a flask project."))
+    answer_template(child, "flask", {}, given=("project_name",), profile=Profile(admin_ui=True))
+    output = finish(child)
     assert child.exitstatus == 0, output
     record = (workdir / "site/docs/decisions/0001-framework-choice.md").read_text()
     assert "scaffold recommended **Django**; the team overrode the recommendation." in record
 
 
-def test_invalid_interview_answers_are_asked_again(workdir: Path) -> None:
-    child = _spawn(["recommend"], workdir)
-    child.expect(_prompt("app_type"))
-    child.sendline("blog")
-    child.expect("Please select one of the available options")
-    child.expect(_prompt("app_type"))
-    child.sendline("api")
-    child.expect(_prompt("size"))
-    child.sendline("")
-    child.expect(_prompt("team_size"))
-    child.sendline("0")
-    child.expect("Please enter a whole number >= 1")
-    child.sendline("4")
-    for name in list(field_specs())[3:]:
-        child.expect(_prompt(name))
-        child.sendline("")
+def test_an_invalid_number_is_asked_again(workdir: Path) -> None:
+    child = spawn_scaffold(["recommend"], workdir)
+    specs = list(field_specs().values())
+    assert [s.name for s in specs[:3]] == ["app_type", "size", "team_size"]
+    for spec, answer in zip(specs[:2], ["api", "small"], strict=True):
+        child.expect(printed(spec.question))
+        child.send(keys_for(spec, answer))
+    child.expect(printed(specs[2].question))
+    child.send(CLEAR_LINE + "0\r")
+    child.expect(loose("enter a whole number >= 1"))
+    child.send(CLEAR_LINE + "4\r")
+    for spec in specs[3:]:
+        child.expect(printed(spec.question))
+        child.send("\r")
     child.expect("Recommended: flask")
-    _finish(child)
+    child.expect("What would change the recommendation")
+    finish(child)
     assert child.exitstatus == 0
 
 
+def test_ctrl_c_in_the_interview_leaves_nothing(workdir: Path, staging_dir: Path) -> None:
+    child = spawn_scaffold(["new", "app"], workdir)
+    child.expect(printed(field_specs()["app_type"].question))
+    child.send("\r")
+    child.expect(printed(field_specs()["size"].question))
+    child.sendcontrol("c")
+    output = finish(child)
+    assert child.exitstatus == 130, output
+    assert "Traceback" not in output
+    assert list(workdir.iterdir()) == []
+    assert list(staging_dir.iterdir()) == []
+
+
 def test_shadowing_names_are_refused_at_the_prompt(workdir: Path) -> None:
-    child = _spawn(["new", "--framework", "flask"], workdir)
+    child = spawn_scaffold(["new", "--framework", "flask"], workdir)
     questions = {q.name: q for q in template_questions("flask")}
-    child.expect(re.escape(questions["project_name"].help))
+    child.expect(printed(questions["project_name"].help))
     child.send(CLEAR_LINE + "Flask\r")
-    child.expect(_loose("gives the package name 'flask', which would shadow the module"))
+    child.expect(loose("'flask' is a module; add a word"))
     child.send(CLEAR_LINE + "Flask Shop\r")
-    child.expect(re.escape(questions["project_slug"].help))
+    child.expect(printed(questions["project_slug"].help))
     child.send(CLEAR_LINE + "site\r")
-    child.expect(_loose("'site' would shadow the module of that name"))
+    child.expect(loose("'site' is a module; add a word"))
     child.send(CLEAR_LINE + "flask_shop\r")
-    _answer_template(child, "flask", {}, given=("project_name", "project_slug"))
-    output = _finish(child)
+    answer_template(child, "flask", {}, given=("project_name", "project_slug"))
+    output = finish(child)
     assert child.exitstatus == 0, output
     assert (workdir / "flask_shop" / "src" / "flask_shop").is_dir()
 
 
 def test_conflicting_features_are_refused_at_the_checkbox(workdir: Path) -> None:
-    child = _spawn(["new", "app", "--framework", "flask"], workdir)
+    child = spawn_scaffold(["new", "app", "--framework", "flask"], workdir)
     for question in template_questions("flask"):
-        if not _asked(question, "flask"):
+        if not asked(question, "flask"):
             continue
-        child.expect(re.escape(question.help))
+        child.expect(printed(question.help))
         if question.name == "features":
             child.send(" ")  # the cursor starts on 'database': untick it (auth needs it)
             child.send("\r")
-            child.expect(_loose("'auth' needs 'database'"))
+            child.expect(loose("'auth' needs 'database' (stores users)"))
             child.send(" ")  # tick it again, and the answer is accepted
         child.send("\r")
-    output = _finish(child)
+    output = finish(child)
     assert child.exitstatus == 0, output
     answers = yaml.safe_load((workdir / "app" / ".copier-answers.yml").read_text())
     assert {"database", "auth"} <= set(answers["features"])
@@ -191,16 +127,55 @@ def test_conflicting_features_are_refused_at_the_checkbox(workdir: Path) -> None
 
 @pytest.mark.parametrize("at_question", ["description", "python_version"])
 def test_ctrl_c_leaves_nothing(workdir: Path, staging_dir: Path, at_question: str) -> None:
-    child = _spawn(["new", "app", "--framework", "flask"], workdir)
+    child = spawn_scaffold(["new", "app", "--framework", "flask"], workdir)
     for question in template_questions("flask"):
-        child.expect(re.escape(question.help))
+        child.expect(printed(question.help))
         if question.name == at_question:
             break
         child.send("\r")
     child.sendcontrol("c")
-    output = _finish(child)
+    output = finish(child)
     assert child.exitstatus == 130, output
     assert "interrupted; nothing was written" in output
     assert "Traceback" not in output
     assert list(workdir.iterdir()) == []
     assert list(staging_dir.iterdir()) == []
+
+
+def test_refusals_are_whole_on_an_80_column_terminal(workdir: Path) -> None:
+    """Copier shows a refusal on one line, cut at the terminal's width."""
+    child = spawn_scaffold(["new", "--framework", "hybrid"], workdir, width=TERMINAL_WIDTH)
+    typed = {"project_name": "Django", "project_slug": "test", "author_email": "nobody"}
+    accepted = {"project_name": "Django Shop", "project_slug": "shop", "author_email": "a@b.org"}
+    refusals = {
+        "project_name": "'django' is a module; add a word",
+        "project_slug": "'test' is a module; add a word",
+        "author_email": "expected an address like a@b.org",
+        "worker_services": "'web' is a module name",
+    }
+    for question in template_questions("hybrid"):
+        child.expect(printed(question.help))
+        if question.name in refusals:
+            child.send(CLEAR_LINE + typed.get(question.name, "[web]") + "\r")
+            whole = f"Validation error for question '{question.name}': {refusals[question.name]}"
+            child.expect(loose(whole))
+            child.send(CLEAR_LINE + accepted.get(question.name, "[reports]"))
+        child.send("\r")
+    output = finish(child)
+    assert child.exitstatus == 0, output
+    assert (workdir / "shop").is_dir()
+
+
+def test_the_interview_shapes_the_template_defaults(workdir: Path) -> None:
+    """ "A JSON API" with no user accounts: the features prompt offers the API and not
+    the accounts code, and Enter takes that."""
+    child = spawn_scaffold(["new", "api"], workdir)
+    answer_interview(child, {"app_type": "api"})
+    child.expect("Recommended: flask")
+    choose_framework(child, "flask")
+    child.expect(loose("Your answers set these flask template defaults"))
+    answer_template(child, "flask", {}, profile=Profile(app_type="api"))
+    output = finish(child)
+    assert child.exitstatus == 0, output
+    answers = yaml.safe_load((workdir / "api" / ".copier-answers.yml").read_text())
+    assert answers["features"] == ["database", "forms", "api", "security_headers"]

@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FRAMEWORKS, REPO, TEMPLATES, working_tree_copy
+from conftest import FRAMEWORKS, REPO, TEMPLATES, tree, working_tree_copy
+from scaffold.engine import recommend
+from scaffold.profile import Profile
+from terminal import (
+    Terminal,
+    answer_interview,
+    answer_template,
+    choose_framework,
+    finish,
+    terminal_env,
+)
 
 COPIER = str(Path(sys.executable).parent / "copier")
 TRUST_ONLY_SETTINGS = {"_tasks", "_migrations", "_jinja_extensions", "_external_data"}
@@ -145,3 +155,64 @@ def test_benchmark_scripts_load_and_are_indexed(script: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
     assert f"({script.parent.name}/README.md)" in (REPO / "benchmarks" / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_readme_commands_in_order_in_one_clone(tmp_path: Path) -> None:
+    """A newcomer's first hour: the README's first command (interactive, taking every
+    default), then the second in the same clone. The project lands beside the clone,
+    which stays clean, so that the clone's own tests still render from it."""
+    clone = working_tree_copy(tmp_path / "scaffold")
+    identity = {
+        "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
+        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
+    }  # fmt: skip
+    # A newcomer's machine: no git identity, no virtualenv active.
+    env = terminal_env({"TMPDIR": str(tmp_path / "tmp")})
+    env.pop("VIRTUAL_ENV", None)
+    (tmp_path / "tmp").mkdir()
+    subprocess.run(["git", "commit", "-q", "-m", "clone"], cwd=clone, env={**env, **identity},
+                   check=True)  # fmt: skip
+    install_and_run, run_tests = _readme_commands()
+
+    child = Terminal(
+        "bash", ["-c", install_and_run], cwd=str(clone), env=env, encoding="utf-8",
+        timeout=300, dimensions=(40, 120),
+    )  # fmt: skip
+    answer_interview(child, {})
+    recommended = recommend(Profile()).framework
+    choose_framework(child, recommended)
+    answer_template(child, recommended, {}, profile=Profile())
+    output = finish(child)
+    assert child.exitstatus == 0, output
+    project = tmp_path / "my_project"
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_src_path"] == str(clone)
+    assert "cd ../my_project" in output
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True,
+                          text=True, check=True).stdout == ""  # fmt: skip
+    assert not list((tmp_path / "tmp").glob("scaffold-*")), "a build or render left files"
+
+    # The project is up to date with the clone it came from: updating changes nothing.
+    before = tree(project)
+    updated = subprocess.run(
+        [clone / ".venv/bin/scaffold", "update"], cwd=project, env=env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    assert "already up to date" in updated.stdout
+    assert tree(project) == before
+
+    # The second command, with the tests that render from the clone: scaffold new and
+    # plain `copier copy` of the clone (the whole suite is this suite, run by CI).
+    selected = (
+        "tests/test_cli.py "
+        "'tests/test_repository.py::test_plain_copier_copy_of_the_repository_routes_to_the_template'"
+    )
+    assert run_tests.endswith("pytest -n auto")
+    command = run_tests.removesuffix("-n auto") + f"-q -p no:cacheprovider {selected}"
+    tests = subprocess.run(
+        ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
+        check=False, timeout=900,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout

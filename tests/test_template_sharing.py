@@ -9,31 +9,38 @@ import yaml
 
 from conftest import FRAMEWORKS, TEMPLATES
 
-COMMON_BLOCK = re.compile(
-    r"^# ---- Common questions.*?^# ---- End of common questions ----$", re.S | re.M
-)
+# Blocks of questions every template's copier.yml carries word for word.
+SHARED_BLOCKS = {
+    "common": re.compile(
+        r"^# ---- Common questions.*?^# ---- End of common questions ----$", re.S | re.M
+    ),
+    "accounts": re.compile(
+        r"^# ---- Accounts questions.*?^# ---- End of accounts questions ----$", re.S | re.M
+    ),
+}
 
 
 def _copier_yml(framework: str) -> str:
     return (TEMPLATES / framework / "copier.yml").read_text(encoding="utf-8")
 
 
-def test_common_questions_are_identical_in_every_template() -> None:
-    blocks = {f: COMMON_BLOCK.search(_copier_yml(f)) for f in FRAMEWORKS}
-    assert all(blocks.values()), "each copier.yml needs the common-questions block"
+@pytest.mark.parametrize(
+    ("block", "names"),
+    [
+        ("common", ["project_name", "project_slug", "description", "author_name",
+                    "author_email", "python_version"]),
+        ("accounts", ["signup", "email_verification", "social_login"]),
+    ],
+)  # fmt: skip
+def test_shared_questions_are_identical_in_every_template(block: str, names: list[str]) -> None:
+    blocks = {f: SHARED_BLOCKS[block].search(_copier_yml(f)) for f in FRAMEWORKS}
+    assert all(blocks.values()), f"each copier.yml needs the {block}-questions block"
     texts = {f: m.group(0) for f, m in blocks.items()}
     assert texts["django"] == texts["flask"]
     assert texts["hybrid"] == texts["flask"]
-    common = yaml.safe_load(texts["flask"])
-    for name in (
-        "project_name",
-        "project_slug",
-        "description",
-        "author_name",
-        "author_email",
-        "python_version",
-    ):
-        assert name in common
+    questions = yaml.safe_load(texts["flask"])
+    asked = [n for n, spec in questions.items() if not n.startswith("_") and "help" in spec]
+    assert asked == names
 
 
 SHARED_BY_FLASK_AND_DJANGO = re.compile(

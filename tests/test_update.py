@@ -8,6 +8,7 @@ templates, tags v0.2.0, and updates the project.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -190,6 +191,39 @@ def test_plain_copier_update_needs_no_trust(template_repo: TemplateRepo, tmp_pat
 
 
 @pytest.mark.slow
+def test_an_up_to_date_project_is_left_untouched(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = committed_project(template_repo, "flask", tmp_path / "project")
+    before = tree(project)
+    result = run_scaffold("update", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{project} is already up to date (template v0.1.0)."
+    assert tree(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("breakage", ["moved", "damaged"])
+def test_a_broken_template_source_is_one_line(
+    breakage: str, template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = committed_project(template_repo, "flask", tmp_path / "project")
+    change_template(template_repo, "flask")
+    if breakage == "moved":
+        template_repo.path.rename(tmp_path / "elsewhere")
+        expected = f"error: the template source the project records, {template_repo.path}, "
+    else:
+        shutil.rmtree(template_repo.path / ".git" / "objects")
+        expected = f"error: the template clone {template_repo.path} is damaged (git "
+    result = run_scaffold("update", str(project), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(expected), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
 def test_uncommitted_changes_are_refused(template_repo: TemplateRepo, tmp_path: Path) -> None:
     project = committed_project(template_repo, "flask", tmp_path / "project")
     change_template(template_repo, "flask")
@@ -361,26 +395,57 @@ def test_wheel_from_a_clone_commit_records_the_clone(
         cwd=work, env={**os.environ, **GIT_IDENTITY}, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
-    answers = yaml.safe_load((work / "app" / ANSWERS).read_text())
+    project = work / "app"
+    answers = yaml.safe_load((project / ANSWERS).read_text())
     assert answers["_src_path"] == str(template_repo.path)
-    assert answers["_commit"] == git(template_repo.path, "rev-parse", "HEAD").strip()
+    # What Copier itself records for that commit, so that updating to it changes nothing.
+    assert answers["_commit"] == git(template_repo.path, "describe", "--tags", "--always").strip()
+    before = tree(project)
+    ours = subprocess.run([scaffold, "update"], cwd=project,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert ours.returncode == 0, ours.stderr
+    assert "already up to date" in ours.stdout
+    plain = subprocess.run([COPIER, "update", "--defaults", "--vcs-ref", "HEAD"], cwd=project,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert tree(project) == before
+    assert git(project, "status", "--porcelain") == ""
 
 
 # --- Changing answers on update -----------------------------------------------------
 
 
 @pytest.mark.slow
-def test_adding_auth_to_a_flask_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+def test_adding_accounts_to_a_flask_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    """A project made without accounts gets them with sign-up: `--data signup=true` with
+    'auth' among the features (the accounts questions are asked only with 'auth')."""
     without_auth = {"features": "[database, forms, security_headers]"}
-    with_auth = {"features": "[database, auth, forms, security_headers]"}
+    with_auth = {"features": "[database, auth, forms, security_headers]", "signup": "true"}
     project = committed_project(template_repo, "flask", tmp_path / "project", without_auth)
-    assert not (project / "src/my_project/auth").exists()
+    assert not (project / "src/my_project/accounts").exists()
+    assert "signup" not in yaml.safe_load((project / ANSWERS).read_text())
 
     data = [f"--data={key}={value}" for key, value in with_auth.items()]
     result = run_scaffold("update", str(project), *data, cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     fresh = copier_copy(template_repo, "flask", tmp_path / "fresh", "v0.1.0", with_auth)
+    assert tree(project) == tree(fresh)
+    answers = yaml.safe_load((project / ANSWERS).read_text())
+    assert (answers["signup"], answers["email_verification"]) == (True, "mandatory")
+    assert "/accounts/signup/" in (project / "README.md").read_text()
+    run_project_tests(project, project_env(project_requirements(project)))
+
+
+@pytest.mark.slow
+def test_opening_sign_up_on_a_django_project(template_repo: TemplateRepo, tmp_path: Path) -> None:
+    project = committed_project(template_repo, "django", tmp_path / "project", {"signup": "false"})
+    assert 'SIGNUP_OPEN", default=False' in (project / "config/settings/accounts.py").read_text()
+
+    result = run_scaffold("update", str(project), "--data", "signup=true", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    fresh = copier_copy(template_repo, "django", tmp_path / "fresh", "v0.1.0", {"signup": "true"})
     assert tree(project) == tree(fresh)
     run_project_tests(project, project_env(project_requirements(project)))
 

@@ -63,7 +63,10 @@ def main() -> None:
         generated_env = {
             "APP_ENV": "production",
             "SECRET_KEY": "benchmark-" + "x" * 54,
+            "TRUSTED_HOSTS": "127.0.0.1",
             "DATABASE_URL": f"sqlite:///{work}/app.sqlite3",
+            # Production refuses to start without a mail server when accounts are on.
+            "EMAIL_URL": "dummymail://",
             "PYTHONPATH": str(project / "src"),
             "FLASK_APP": "my_project",
         }

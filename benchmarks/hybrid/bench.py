@@ -86,7 +86,9 @@ def main() -> None:
         project = args.project.resolve() if args.project else render("hybrid", {}, work / "project")
         env = project_env(project_requirements(project))  # the tests' environment, built once
         service = sorted(path.name for path in (project / "services").iterdir())[0]
-        credentials = json.loads(run(env, "python", "-c", CREDENTIALS, cwd=work, environment={}))
+        credentials = json.loads(
+            run(env, "python", "-c", CREDENTIALS, service, cwd=work, environment={})
+        )
         web, worker = project / "web", project / "services" / service
         production = {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -188,10 +190,11 @@ def summary(measures: list[Load]) -> Load:
     )
 
 
-# Run with the project's Python: a key pair, and a token as the web app issues them (valid
-# for an hour: the runs together outlast its usual 60 s).
+# Run with the project's Python, with the worker service's name as argument: a key pair,
+# and a token as the web app issues them for a GET to that service (valid for an hour:
+# the runs together outlast its usual 15 s).
 CREDENTIALS = """
-import json, time, jwt
+import json, sys, time, jwt
 from cryptography.hazmat.primitives import serialization as s
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 key = Ed25519PrivateKey.generate()
@@ -200,7 +203,7 @@ public_key = key.public_key().public_bytes(
     s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo
 ).decode()
 now = int(time.time())
-claims = {"sub": "1", "aud": "workers", "iat": now, "exp": now + 3600}
+claims = {"sub": "1", "aud": sys.argv[1], "htm": "GET", "iat": now, "exp": now + 3600}
 token = jwt.encode(claims, private_key, algorithm="EdDSA")
 print(json.dumps({"private_key": private_key, "public_key": public_key, "token": token}))
 """

@@ -48,6 +48,19 @@ class TemplateSource:
     def template_dir(self, framework: str) -> Path:
         return self.root / "templates" / framework
 
+    def clone(self) -> Path | None:
+        """The git clone of scaffold these templates come from, if it is on this machine:
+        the checkout itself, or the clone a wheel was built from."""
+        if self.is_checkout:
+            return self.root
+        path = Path(self._provenance()["path"])
+        return path if (path / ".git").exists() else None
+
+    def _provenance(self) -> dict[str, Any]:
+        import json
+
+        return json.loads((self.root / "provenance.json").read_text(encoding="utf-8"))
+
     def recorded_origin(self, repository: str | None = None) -> Origin | None:
         """What to record for packaged templates (None: Copier records a checkout itself).
 
@@ -58,14 +71,15 @@ class TemplateSource:
         """
         if self.is_checkout:
             return None
-        import json
         from importlib.metadata import metadata, version
 
         tag = f"v{version('scaffold')}"
-        provenance = json.loads((self.root / "provenance.json").read_text(encoding="utf-8"))
+        provenance = self._provenance()
         from_clone = provenance["commit"] and Path(provenance["path"], ".git").exists()
         if from_clone and (tag not in provenance["tags"] or provenance["dirty"]):
-            return Origin(provenance["path"], provenance["commit"])
+            # `git describe` form, as Copier records a commit: an update to the same
+            # commit then leaves the answers file as it is.
+            return Origin(provenance["path"], provenance["described"])
         urls = dict(u.split(", ", 1) for u in metadata("scaffold").get_all("Project-URL") or [])
         canonical = repository or os.environ.get(REPOSITORY_ENV) or urls["Repository"]
         return Origin(canonical, tag)
@@ -137,15 +151,32 @@ def _yaml_list(value: str) -> list[str]:
     return [str(item) for item in parsed]
 
 
-@cache
-def template_questions(framework: str) -> tuple[Question, ...]:
-    """The questions templates/<framework>/copier.yml asks, in order (computed values left out)."""
+def _read_config(path: Path) -> dict[str, Any]:
+    """A copier.yml's documents merged in order, as Copier merges them; an `!include`d
+    file's documents take the place of the include."""
     import yaml
 
-    path = locate_templates().template_dir(framework) / "copier.yml"
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def include(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        return _read_config(path.parent / str(loader.construct_scalar(node)))
+
+    Loader.add_constructor("!include", include)
     merged: dict[str, Any] = {}
-    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+    for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader):
         merged.update(document or {})
+    return merged
+
+
+@cache
+def template_questions(framework: str) -> tuple[Question, ...]:
+    """The questions templates/<framework>/copier.yml asks (computed values left out), in
+    the order Copier asks them when it renders the repository's copier.yml."""
+    source = locate_templates()
+    merged = _read_config(source.template_dir(framework) / "copier.yml")
+    asked_order = list(_read_config(source.root / "copier.yml"))
+    merged = dict(sorted(merged.items(), key=lambda item: asked_order.index(item[0])))
     questions = []
     for name, spec in merged.items():
         if name.startswith("_"):
@@ -169,6 +200,24 @@ def template_questions(framework: str) -> tuple[Question, ...]:
             )
         )
     return tuple(questions)
+
+
+def shown_defaults(framework: str) -> dict[str, Any]:
+    """Each question's default as a user would see it: templated defaults rendered from
+    the defaults of the questions before them, as Copier renders them."""
+    import yaml
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    context: dict[str, Any] = {"framework": framework}
+    shown = {}
+    for question in template_questions(framework):
+        default = question.default
+        if isinstance(default, str) and "{{" in default:
+            rendered = env.from_string(default).render(context)
+            default = rendered if question.type == "str" else yaml.safe_load(rendered)
+        context[question.name] = shown[question.name] = default
+    return shown
 
 
 def check_answers(framework: str, answers: Mapping[str, Any]) -> None:

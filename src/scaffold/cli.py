@@ -51,6 +51,26 @@ ProfileOption = Annotated[
 ]
 
 
+def _print_version(requested: bool) -> None:
+    if requested:
+        from importlib.metadata import version
+
+        print(f"scaffold {version('scaffold')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Recommend Flask, Django or a hybrid for a Python web project, and generate it."""
+
+
 def main() -> None:
     """Console-script entry point: every error becomes one line and an exit code."""
     try:
@@ -59,8 +79,8 @@ def main() -> None:
         status = app(standalone_mode=False)
     except (UserError, ScaffoldFailure) as error:
         _fail(str(error), error.exit_code)
-    except typer.Abort:  # end of input at a prompt
-        _fail("aborted; nothing was written", 130)
+    except (typer.Abort, EOFError):  # end of input at a prompt
+        _fail("aborted; nothing was written", INTERRUPTED)
     except Exception as error:
         # A usage error from the command-line parser (typer vendors click, so match
         # its interface rather than a private class).
@@ -82,18 +102,18 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask_profile(profile_file: Path | None, prompt_console: Console):
-    from scaffold.interview import RichPrompter, run_interview
+def _ask_profile(profile_file: Path | None):
+    from scaffold.interview import QuestionaryPrompter, run_interview
     from scaffold.profile import load_profile
 
     if profile_file is not None:
         return load_profile(profile_file)
     if not _interactive():
         raise UserError("no terminal for the interview; pass --profile FILE")
-    return run_interview(RichPrompter(prompt_console))
+    return run_interview(QuestionaryPrompter())
 
 
-def _show_recommendation(out: Console, recommendation) -> None:
+def _show_recommendation(out: Console, recommendation, flips) -> None:
     from rich.table import Table
 
     winner = recommendation.framework
@@ -113,6 +133,17 @@ def _show_recommendation(out: Console, recommendation) -> None:
         weight = f"({reason.favours} +{reason.weight})"
         out.print(f" {sign} [bold]{reason.criterion}[/] {weight}: {reason.text}")
     out.print()
+    if flips:
+        out.print("What would change the recommendation (one answer changed on its own):")
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for flip in flips:
+            shown = str(flip.value).lower() if isinstance(flip.value, bool) else str(flip.value)
+            grouped.setdefault((flip.key, flip.framework), []).append(shown)
+        for (key, framework), values in grouped.items():
+            out.print(f"  {key}: {' or '.join(values)} -> {framework}", markup=False)
+    else:
+        out.print("No single answer changed on its own would change the recommendation.")
+    out.print()
 
 
 @app.command()
@@ -122,13 +153,16 @@ def recommend(
 ) -> None:
     """Interview about the project (or read --profile) and recommend a framework."""
     from scaffold.engine import recommend as score
+    from scaffold.engine import what_would_change
 
-    # With --json, prompts go to stderr so stdout holds exactly one JSON object.
-    recommendation = score(_ask_profile(profile, _console(stderr=as_json)))
+    # With --json, stdout holds exactly one JSON object (the prompts draw on the terminal).
+    answers = _ask_profile(profile)
+    recommendation, flips = score(answers), what_would_change(answers)
     if as_json:
-        print(json.dumps(recommendation.as_json()))
+        found = {**recommendation.as_json(), "what_would_change": [f.as_json() for f in flips]}
+        print(json.dumps(found))
     else:
-        _show_recommendation(_console(), recommendation)
+        _show_recommendation(_console(), recommendation, flips)
 
 
 def _parse_answers(data: list[str], data_file: Path | None) -> dict[str, Any]:
@@ -157,24 +191,42 @@ def _decide(framework: Framework | None, profile_file: Path | None, defaults: bo
     """Interview or read the profile, recommend, and let the user confirm or override."""
     from scaffold.decision import Decision
     from scaffold.engine import recommend as score
-    from scaffold.interview import RichPrompter, framework_question
+    from scaffold.engine import what_would_change
+    from scaffold.interview import QuestionaryPrompter, framework_question
     from scaffold.profile import Profile
 
     if framework is not None and profile_file is None:
         return Decision(framework.value)
-    if profile_file is None and defaults:
-        profile = Profile()
-    else:
-        profile = _ask_profile(profile_file, _console())
+    profile = Profile() if profile_file is None and defaults else _ask_profile(profile_file)
     recommendation = score(profile)
-    _show_recommendation(_console(), recommendation)
+    _show_recommendation(_console(), recommendation, what_would_change(profile))
     if framework is not None:
         chosen = framework.value
     elif defaults or not _interactive():
         chosen = recommendation.framework
     else:
-        chosen = RichPrompter(_console()).choice(framework_question(recommendation))
-    return Decision(chosen, profile, recommendation)
+        chosen = QuestionaryPrompter().choice(framework_question(recommendation))
+    decision = Decision(chosen, profile, recommendation)
+    if decision.overridden:
+        _console().print(
+            f"Overriding the recommendation ({recommendation.framework}): "
+            f"generating a {chosen} project.",
+            markup=False,
+        )
+    return decision
+
+
+def _show_shaped_defaults(framework: str, shaped) -> None:
+    if not shaped.rules:
+        return
+    out = _console()
+    out.print(f"Your answers set these {framework} template defaults (you can still change them):")
+    for name, value in shaped.answers.items():
+        shown = ", ".join(value) if isinstance(value, list) else str(value).lower()
+        out.print(f"  {name}: {shown}", markup=False)
+    for rule in shaped.rules:
+        out.print(f"  - {rule.id}: {rule.reason}", markup=False)
+    out.print()
 
 
 @app.command()
@@ -189,7 +241,9 @@ def new(
     ] = None,
     framework: Annotated[
         Framework | None,
-        typer.Option("--framework", help="Skip the interview and use this template."),
+        typer.Option(
+            "--framework", case_sensitive=False, help="Skip the interview and use this template."
+        ),
     ] = None,
     profile: ProfileOption = None,
     data: DataOption = None,
@@ -214,19 +268,26 @@ def new(
     """Recommend a framework, then generate the project with its template."""
     from scaffold.catalog import check_answers
     from scaffold.decision import RECORD_PATH
-    from scaffold.project import NewProject, check_git, create_project, ensure_free, next_commands
+    from scaffold.git import require_git
+    from scaffold.project import NewProject, create_project, ensure_free, next_commands
+    from scaffold.template_defaults import shaped_defaults
 
     if dest is not None:
         ensure_free(dest)
-    check_git()
+    require_git()
     answers = _parse_answers(data or [], data_file)
     if framework is not None:
         check_answers(framework.value, answers)
     if not defaults and not _interactive():
         raise UserError("no terminal to ask the questions; pass --defaults to take defaults")
     decision = _decide(framework, profile, defaults)
+    shaped = {}
+    if decision.profile is not None:
+        from_profile = shaped_defaults(decision.framework, decision.profile)
+        _show_shaped_defaults(decision.framework, from_profile)
+        shaped = from_profile.answers
     created = create_project(
-        NewProject(decision.framework, decision, answers, defaults, dest, repository)
+        NewProject(decision.framework, decision, answers, defaults, dest, repository, shaped)
     )
     console = _console()
     console.print(
@@ -242,27 +303,40 @@ def new(
 @app.command()
 def templates() -> None:
     """List the templates and the questions each one asks (read from its copier.yml)."""
-    from rich.table import Table
+    import textwrap
 
-    from scaffold.catalog import template_questions
+    from scaffold.catalog import shown_defaults, template_questions
 
     console = _console()
     for framework in Framework:
-        table = Table(title=f"{framework.value} template", title_justify="left", expand=False)
-        for column in ("question", "type", "default", "choices", "help"):
-            table.add_column(column, overflow="fold")
+        console.print(f"[bold]{framework.value} template[/]")
+        defaults = shown_defaults(framework.value)
         for question in template_questions(framework.value):
-            help_text = question.help
+            lines = [(f"{question.name}: {_answer_kind(question)}", 2)]
+            default = defaults[question.name]
+            if default not in (None, ""):
+                lines.append((f"default: {_shown(default)}", 4))
             if condition := question.condition_within(framework.value):
-                help_text += f" (asked when {condition})"
-            table.add_row(
-                question.name,
-                question.type + (" (several)" if question.multiselect else ""),
-                "" if question.default is None else str(question.default),
-                ", ".join(map(str, question.choices)),
-                help_text,
-            )
-        console.print(table)
+                lines.append((f"asked when {condition}", 4))
+            lines.append((question.help, 4))
+            for text, indent in lines:
+                # Wrapped by hand: rich would pad lines and read brackets as markup.
+                wrapped = textwrap.wrap(text, console.width - indent - 1)
+                console.print(textwrap.indent("\n".join(wrapped), " " * indent), markup=False)
+        console.print()
+
+
+def _answer_kind(question) -> str:
+    if question.choices:
+        several = "several of" if question.multiselect else "one of"
+        return f"{several} {', '.join(map(str, question.choices))}"
+    return {"bool": "yes/no", "str": "text", "yaml": "YAML"}.get(question.type, question.type)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @app.command()
@@ -286,7 +360,15 @@ def update(
 
     result = update_project(dest, to, _parse_answers(data or [], None), defaults=not _interactive())
     console = _console()
-    console.print(f"Updated {dest} from template {result.old_version} to {result.new_version}.")
+    if result.up_to_date:
+        console.print(
+            f"{dest} is already up to date (template {result.new_version}).", soft_wrap=True
+        )
+        return
+    console.print(
+        f"Updated {dest} from template {result.old_version} to {result.new_version}.",
+        soft_wrap=True,
+    )
     for title, paths in (
         ("Files changed:", result.changed),
         ("Kept, though the new template dropped them, because you had changed them:", result.kept),

@@ -12,10 +12,12 @@ from importlib import resources
 from pathlib import Path
 
 from scaffold.catalog import Framework
-from scaffold.engine import Recommendation
-from scaffold.profile import Profile
+from scaffold.engine import Recommendation, what_would_change
+from scaffold.profile import Profile, dump_profile
 
 RECORD_PATH = Path("docs/decisions/0001-framework-choice.md")
+# The answers the recommendation came from, beside the record, so that it can be re-run.
+PROFILE_PATH = RECORD_PATH.with_name("0001-project-profile.yml")
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,17 @@ def render_record(decision: Decision, today: datetime.date | None = None) -> str
     ).from_string(source)
     return template.render(
         d=decision,
+        flips=what_would_change(decision.profile) if decision.profile else (),
+        profile_path=PROFILE_PATH,
         today=(today or datetime.date.today()).isoformat(),
         version=version("scaffold"),
     )
 
 
-def write_record(project_dir: Path, decision: Decision) -> Path:
+def write_record(project_dir: Path, decision: Decision) -> None:
+    """Write the decision record and, when there is one, the profile it came from."""
     path = project_dir / RECORD_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_record(decision), encoding="utf-8")
-    return path
+    if decision.profile is not None:
+        (project_dir / PROFILE_PATH).write_text(dump_profile(decision.profile), encoding="utf-8")

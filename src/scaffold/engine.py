@@ -7,12 +7,12 @@ evaluates them. See docs/recommendation.md for the table and how scores combine.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from scaffold.profile import Profile, ProfileError, field_specs
+from scaffold.profile import Profile, ProfileError, Value, field_specs
 
 Condition = Mapping[str, Any]
 
@@ -72,6 +72,18 @@ class Recommendation:
         return max(others, key=lambda f: self.scores[f])
 
 
+@dataclass(frozen=True)
+class Flip:
+    """One answer changed on its own that makes the engine recommend another framework."""
+
+    key: str
+    value: Value
+    framework: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "framework": self.framework}
+
+
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     """Evaluate a `when` condition (syntax described at the top of criteria.yml)."""
     for key, expected in condition.items():
@@ -100,6 +112,56 @@ def recommend(profile: Profile, criteria: Criteria | None = None) -> Recommendat
     # max() keeps the first of equal scores: ties go to the simpler stack listed first.
     winner = max(eligible, key=lambda f: scores[f])
     return Recommendation(winner, scores, _reasons(fired, winner, criteria), hybrid_eligible)
+
+
+def what_would_change(profile: Profile, criteria: Criteria | None = None) -> tuple[Flip, ...]:
+    """Every single-answer change that flips the recommendation, found by re-scoring.
+
+    Each key is tried with each other value it allows; a whole number is tried at the
+    bounds the criteria test it against, and the one nearest the current answer on
+    each side that flips the result is kept.
+    """
+    criteria = criteria or load_criteria()
+    current = recommend(profile, criteria).framework
+    flips = []
+    for spec in field_specs().values():
+        answer = getattr(profile, spec.name)
+        if spec.kind == "integer":
+            bounds = _bounds(spec.name, criteria, minimum=spec.minimum)
+            above = sorted(v for v in bounds if v > answer)
+            below = sorted((v for v in bounds if v < answer), reverse=True)
+            sides = [below, above]
+        else:
+            others = spec.choices if spec.kind == "choice" else (True, False)
+            sides = [[value] for value in others if value != answer]
+        for candidates in sides:
+            for value in candidates:
+                changed = replace(profile, **{spec.name: value})
+                framework = recommend(changed, criteria).framework
+                if framework != current:
+                    flips.append(Flip(spec.name, value, framework))
+                    break
+    return tuple(flips)
+
+
+def _bounds(key: str, criteria: Criteria, minimum: int) -> set[int]:
+    """The values of an integer key at which some criterion starts or stops firing."""
+    found: set[int] = set()
+
+    def visit(condition: Condition) -> None:
+        for name, expected in condition.items():
+            if name in ("any_of", "all_of"):
+                for nested in expected:
+                    visit(nested)
+            elif name == key and isinstance(expected, dict):
+                if "min" in expected:
+                    found.update({expected["min"], expected["min"] - 1})
+                if "max" in expected:
+                    found.update({expected["max"], expected["max"] + 1})
+
+    for c in criteria.criteria:
+        visit(c.when)
+    return {v for v in found if v >= minimum}
 
 
 def _reasons(fired: Sequence[Criterion], winner: str, criteria: Criteria) -> tuple[Reason, ...]:
@@ -155,15 +217,16 @@ def _check_criterion(c: Criterion, frameworks: tuple[str, ...], sources: Mapping
         raise ValueError(f"{where}: weights must be positive and name only {frameworks}")
     if not set(c.sources) <= set(sources):
         raise ValueError(f"{where}: unknown source in {c.sources}")
-    _check_condition(c.when, where)
+    check_condition(c.when, where)
 
 
-def _check_condition(condition: Condition, where: str) -> None:
+def check_condition(condition: Condition, where: str) -> None:
+    """Fail on a profile key or value the profile schema does not allow."""
     specs = field_specs()
     for key, expected in condition.items():
         if key in ("any_of", "all_of"):
             for nested in expected:
-                _check_condition(nested, where)
+                check_condition(nested, where)
             continue
         if key not in specs:
             raise ValueError(f"{where}: unknown profile key '{key}'")

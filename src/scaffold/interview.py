@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from scaffold.catalog import Framework
 from scaffold.engine import Recommendation
-from scaffold.profile import FieldSpec, Profile, field_specs
+from scaffold.profile import FieldSpec, Profile, ProfileError, field_specs
 
 
 class Prompter(Protocol):
@@ -35,40 +35,44 @@ def framework_question(recommendation: Recommendation) -> FieldSpec:
         kind="choice",
         default=recommendation.framework,
         choices=tuple(f.value for f in Framework),
-        question="Framework to generate",
-        help="Press Enter to take the recommendation, or type another framework to override it.",
+        question="Which framework should the project use?",
+        help="Enter takes the recommendation; choose another to override it.",
     )
 
 
-class RichPrompter:
-    """Prompts on a terminal with rich; invalid answers are asked again."""
+class QuestionaryPrompter:
+    """Prompts on a terminal exactly as Copier prompts for the template questions.
 
-    def __init__(self, console) -> None:  # a rich.console.Console
-        self.console = console
+    The same library (questionary), question mark, layout and keys: arrow keys pick
+    a choice, y/n answer a yes/no question, Enter takes the default.
+    """
 
-    def _header(self, spec: FieldSpec) -> None:
-        self.console.print(f"[bold]{spec.question}[/]\n[dim]{spec.help}[/]")
+    def _ask(self, spec: FieldSpec, kind: str, **extra: Any) -> Any:
+        from questionary import unsafe_prompt
+
+        question = {
+            "type": kind,
+            "name": spec.name,
+            "qmark": "🎤",
+            # Copier's layout: the text, then the answer on the next line.
+            "message": f"{spec.question}\n   {spec.help}\n  ",
+            "mouse_support": True,
+            **extra,
+        }
+        return unsafe_prompt([question])[spec.name]
 
     def choice(self, spec: FieldSpec) -> str:
-        from rich.prompt import Prompt
-
-        self._header(spec)
-        return Prompt.ask(
-            spec.name, choices=list(spec.choices), default=str(spec.default), console=self.console
-        )
+        return self._ask(spec, "select", choices=list(spec.choices), default=spec.default)
 
     def integer(self, spec: FieldSpec) -> int:
-        from rich.prompt import IntPrompt
+        def valid(text: str) -> bool | str:
+            try:
+                spec.check(int(text))
+            except (ValueError, ProfileError):
+                return f"enter {spec.allowed()}"
+            return True
 
-        self._header(spec)
-        while True:
-            value = IntPrompt.ask(spec.name, default=int(spec.default), console=self.console)
-            if value >= spec.minimum:
-                return value
-            self.console.print(f"[prompt.invalid]Please enter {spec.allowed()}")
+        return int(self._ask(spec, "input", default=str(spec.default), validate=valid))
 
     def confirm(self, spec: FieldSpec) -> bool:
-        from rich.prompt import Confirm
-
-        self._header(spec)
-        return Confirm.ask(spec.name, default=bool(spec.default), console=self.console)
+        return bool(self._ask(spec, "confirm", default=bool(spec.default)))

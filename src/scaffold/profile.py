@@ -148,7 +148,9 @@ class FieldSpec:
     def check(self, value: object) -> Value:
         """Return the value if it is allowed, else raise ProfileError naming the rule."""
         if self.kind == "choice":
-            ok = isinstance(value, str) and value in self.choices
+            # Choices are lowercase words: 'Django' or 'API' mean the same.
+            value = value.lower() if isinstance(value, str) else value
+            ok = value in self.choices
         elif self.kind == "integer":
             # bool is a subclass of int: `team_size: true` is a wrong type, not 1.
             ok = isinstance(value, int) and not isinstance(value, bool) and value >= self.minimum
@@ -178,6 +180,18 @@ def field_specs() -> dict[str, FieldSpec]:
         question, help_text = QUESTIONS[field.name]
         specs[field.name] = FieldSpec(field.name, kind, field.default, choices, question, help_text)
     return specs
+
+
+def dump_profile(profile: Profile) -> str:
+    """The profile as a YAML file that `load_profile` reads back, each key under its question."""
+    import yaml
+
+    lines = []
+    for name, value in profile.as_dict().items():
+        spec = field_specs()[name]
+        lines.append(f"# {spec.question} ({spec.allowed()})")
+        lines.append(yaml.safe_dump({name: value}).strip())
+    return "\n".join(lines) + "\n"
 
 
 def load_profile(path: Path) -> Profile:

@@ -6,18 +6,19 @@ any point leaves nothing behind and never touches an existing user file.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scaffold.catalog import Origin, check_answers, locate_templates
 from scaffold.decision import Decision, write_record
 from scaffold.errors import ScaffoldFailure, UserError
+from scaffold.git import check_template_clone, failure_detail, git
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -34,6 +35,9 @@ class NewProject:
     dest: Path | None
     # Overrides the canonical repository recorded by projects made from a release wheel.
     repository: str | None = None
+    # Defaults the project profile gives the template's questions (template_defaults.yml);
+    # the prompts show them and --defaults takes them.
+    shaped_defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,29 @@ class CreatedProject:
 
 
 def ensure_free(dest: Path) -> None:
-    """Refuse a destination that exists and holds anything."""
+    """Refuse a destination that exists and holds anything, or lies in scaffold's clone."""
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UserError(f"destination '{dest}' exists and is not empty; choose a new directory")
+    clone = locate_templates().clone()
+    if clone is not None and dest.resolve().is_relative_to(clone.resolve()):
+        raise UserError(
+            f"destination '{dest}' is inside scaffold's own clone ({clone}), whose files "
+            f"are the templates; choose a directory outside it, such as '{_beside(clone)}'"
+        )
 
 
-def check_git() -> None:
-    if shutil.which("git") is None:
-        raise ScaffoldFailure("git is not installed or not on PATH; scaffold new needs it")
+def default_parent() -> Path:
+    """Where a project goes when no DEST is given: the current directory, or, inside
+    scaffold's own clone (where the README's first command runs), beside the clone."""
+    clone = locate_templates().clone()
+    here = Path.cwd()
+    if clone is not None and here.resolve().is_relative_to(clone.resolve()):
+        return Path(os.path.relpath(clone.resolve().parent, here))
+    return Path()
+
+
+def _beside(clone: Path) -> str:
+    return os.path.relpath(clone.resolve().parent / "my_project")
 
 
 def create_project(request: NewProject) -> CreatedProject:
@@ -58,12 +77,12 @@ def create_project(request: NewProject) -> CreatedProject:
     check_answers(request.framework, request.answers)
     slug = request.answers.get("project_slug")
     if request.dest is None and slug:
-        ensure_free(Path(str(slug)))
+        ensure_free(default_parent() / str(slug))
     staging_root = Path(tempfile.mkdtemp(prefix="scaffold-"))
     try:
         staging = staging_root / "project"
         answers = _render(request, staging)
-        dest = request.dest or Path(answers["project_slug"])
+        dest = request.dest or default_parent() / answers["project_slug"]
         ensure_free(dest)
         write_record(staging, request.decision)
         _commit(staging, answers, request.framework)
@@ -81,9 +100,11 @@ def _render(request: NewProject, staging: Path) -> dict[str, Any]:
 
     import copier
     import yaml
-    from copier.errors import DirtyLocalWarning
+    from copier.errors import CopierError, DirtyLocalWarning
 
     source = locate_templates()
+    if source.is_checkout:
+        check_template_clone(source.root)
     try:
         with warnings.catch_warnings():
             # In a checkout, uncommitted template edits are what a developer wants rendered.
@@ -92,15 +113,22 @@ def _render(request: NewProject, staging: Path) -> dict[str, Any]:
                 str(source.root),
                 staging,
                 data={**request.answers, "framework": request.framework},
+                user_defaults=dict(request.shaped_defaults),
                 defaults=request.defaults,
                 quiet=True,
                 # A checkout renders the commit it is on, not its latest tag.
                 vcs_ref="HEAD" if source.is_checkout else None,
             )
+    except KeyboardInterrupt:  # Copier's interrupted prompts are CopierErrors too
+        raise
     except ValueError as error:
         # Copier raises ValueError for an answer its question's choices or validator
         # refuses ("Validation error for question 'project_slug': ...").
         raise UserError(" ".join(str(error).split())) from None
+    except (CopierError, OSError) as error:  # OSError: git (run by Copier) failed
+        raise ScaffoldFailure(
+            f"Copier could not render the template from {source.root}: {failure_detail(error)}"
+        ) from None
     if origin := source.recorded_origin(request.repository):
         record_origin(staging / ANSWERS_FILE, origin)
     return yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8"))
@@ -121,26 +149,15 @@ def record_origin(answers_file: Path, origin: Origin) -> None:
     answers_file.write_text("".join(kept[:1]) + recorded + "".join(kept[1:]), encoding="utf-8")
 
 
-def _git(path: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        last_line = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise ScaffoldFailure(f"git {' '.join(args)} failed: {last_line}")
-    return result.stdout
-
-
 def _commit(path: Path, answers: Mapping[str, Any], framework: str) -> None:
-    _git(path, "init", "--quiet", "--initial-branch=main")
-    _git(path, "add", "--all")
+    git(path, "init", "--quiet", "--initial-branch=main")
+    git(path, "add", "--all")
     identity: list[str] = []
-    configured = subprocess.run(
-        ["git", "config", "user.email"], cwd=path, capture_output=True, text=True, check=False
-    )
-    if not configured.stdout.strip():
+    if not git(path, "config", "user.email", check=False).strip():
         # No git identity on this machine: sign the first commit with the author answers.
         identity = ["-c", f"user.name={answers['author_name']}"]
         identity += ["-c", f"user.email={answers['author_email']}"]
-    _git(path, *identity, "commit", "--quiet", "-m", f"Initial {framework} project from scaffold")
+    git(path, *identity, "commit", "--quiet", "-m", f"Initial {framework} project from scaffold")
 
 
 def next_commands(project: Path) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from scaffold.catalog import check_answers
 from scaffold.errors import ScaffoldFailure, UserError
+from scaffold.git import check_template_clone, failure_detail, git, is_clone
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Copier's inline conflict markers, and git's.
@@ -37,14 +38,10 @@ class UpdateResult:
     # Files the new template no longer has, kept because the user had changed them.
     kept: list[str] = field(default_factory=list)
 
-
-def _git(project: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        raise ScaffoldFailure(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-    return result.stdout
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to do: the project already has this template version and answers."""
+        return self.old_version == self.new_version and not self.changed
 
 
 def read_answers(project: Path) -> dict[str, Any]:
@@ -67,12 +64,9 @@ def check_updatable(project: Path) -> dict[str, Any]:
     if not project.is_dir():
         raise UserError(f"'{project}' is not a directory")
     answers = read_answers(project)
-    inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"], cwd=project, capture_output=True, check=False
-    )
-    if inside.returncode != 0:
+    if not git(project, "rev-parse", "--is-inside-work-tree", check=False):
         raise UserError(f"'{project}' is not a git repository; commit the project to git first")
-    if _git(project, "status", "--porcelain"):
+    if git(project, "status", "--porcelain"):
         raise UserError(
             f"'{project}' has uncommitted changes; commit or stash them first, "
             "so that the update can be reviewed and undone"
@@ -99,6 +93,17 @@ def update_project(
     data = dict(data or {})
     if data and answers.get("framework"):
         check_answers(answers["framework"], data)
+    source = str(answers["_src_path"])
+    if is_clone(source):
+        check_template_clone(Path(source))
+    elif Path(source).is_absolute() and not Path(source).exists():
+        raise ScaffoldFailure(
+            f"the template source the project records, {source}, does not exist; if the "
+            f"clone moved, set _src_path in {ANSWERS_FILE} to its new path and commit"
+        )
+    if not data and _same_commit(source, str(answers["_commit"]), to or default_ref(answers)):
+        # Copier would re-render both versions only to find no difference.
+        return UpdateResult(str(answers["_commit"]), str(answers["_commit"]))
     try:
         copier.run_update(
             str(project),
@@ -110,14 +115,16 @@ def update_project(
             quiet=True,
             conflict="inline",
         )
+    except KeyboardInterrupt:  # Copier's interrupted prompts are CopierErrors too
+        raise
     except CopierError as error:  # e.g. "Downgrades are not supported"
         raise ScaffoldFailure(" ".join(str(error).split())) from None
     except ValueError as error:  # an unknown --to, or an answer a question refuses
         raise UserError(" ".join(str(error).split())) from None
     except OSError as error:  # git could not reach the template repository
-        detail = (getattr(error, "stderr", None) or str(error)).strip().splitlines()[-1:]
         raise ScaffoldFailure(
-            f"cannot read the template from {answers['_src_path']}: {' '.join(detail)}"
+            f"cannot read the template from {source}: {failure_detail(error)}; check that it "
+            "is a reachable git repository holding the recorded version"
         ) from None
     kept = _keep_user_changed_deletions(project, answers)
     status = _status(project)
@@ -130,9 +137,44 @@ def update_project(
     return UpdateResult(str(answers["_commit"]), new_version, sorted(status), conflicts, kept)
 
 
+def _same_commit(source: str, recorded: str, target: str | None) -> bool:
+    """Whether `target` (None: the newest release) is the commit the project records.
+
+    Answers False whenever that cannot be told cheaply, and for a local clone with
+    uncommitted changes (Copier renders those too): Copier then decides.
+    """
+    local = is_clone(source)
+    target = target or _newest_release(source, local)
+    if target is None:
+        return False
+    if not local:
+        return target == recorded
+    clone = Path(source)
+    if git(clone, "status", "--porcelain", check=False):
+        return False
+    commits = [
+        git(clone, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        for ref in (recorded, target)
+    ]
+    return bool(commits[0]) and commits[0] == commits[1]
+
+
+def _newest_release(source: str, local: bool) -> str | None:
+    """The tag Copier updates to by default: the highest release version."""
+    from packaging.version import Version
+
+    if local:
+        tags = git(Path(source), "tag", check=False).split()
+    else:
+        listing = git(Path.cwd(), "ls-remote", "--tags", source, check=False)
+        tags = [line.rsplit("refs/tags/", 1)[-1] for line in listing.splitlines()]
+    releases = [tag for tag in tags if RELEASE_TAG.match(tag)]
+    return max(releases, key=Version) if releases else None
+
+
 def _status(project: Path) -> dict[str, str]:
     """Changed paths -> their two-letter `git status --porcelain` code."""
-    entries = _git(project, "status", "--porcelain", "--untracked-files=all", "-z").split("\0")
+    entries = git(project, "status", "--porcelain", "--untracked-files=all", "-z").split("\0")
     return {entry[3:]: entry[:2] for entry in entries if entry}
 
 
@@ -162,7 +204,7 @@ def _keep_user_changed_deletions(project: Path, answers: Mapping[str, Any]) -> l
         for path in deleted:
             committed = _git_show(project, path)
             if old is None or not (old / path).is_file() or (old / path).read_bytes() != committed:
-                _git(project, "checkout", "HEAD", "--", path)
+                git(project, "checkout", "HEAD", "--", path)
                 kept.append(path)
     finally:
         if old is not None:

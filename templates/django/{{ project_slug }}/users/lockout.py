@@ -1,11 +1,20 @@
-"""django-axes' hooks (settings AXES_CLIENT_IP_CALLABLE and AXES_LOCKOUT_CALLABLE): who
-is trying to log in, and what a locked-out attempt gets."""
+"""django-axes' hooks (settings AXES_USERNAME_CALLABLE, AXES_CLIENT_IP_CALLABLE and
+AXES_LOCKOUT_CALLABLE): who is trying to log in, and what a locked-out attempt gets."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+def login_name(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The email address a login attempt names, however it is given: allauth's form
+    posts "login" and authenticates with "email"; Django's own logins pass a "username",
+    which is the email address (users/models.py)."""
+    given = credentials or {}
+    name = given.get("email") or given.get("username") or request.POST.get("login")
+    return name.lower() if name else None
 
 
 def client_address(request: HttpRequest) -> str | None:

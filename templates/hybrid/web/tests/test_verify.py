@@ -3,9 +3,12 @@
 import time
 
 import jwt
+import pyotp
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -14,20 +17,25 @@ pytestmark = pytest.mark.django_db
 VERIFY = reverse("auth-verify")
 
 
-def verify(client: Client, method: str = "GET", **headers: str):
-    """The gateway's subrequest: a GET, naming the original request's method."""
-    return client.get(VERIFY, headers={"X-Original-Method": method, **headers})
+def verify(client: Client, method: str = "GET", service: str | None = "reports", **headers: str):
+    """The gateway's subrequest: a GET, naming the original request's method and the
+    worker service it is for."""
+    sent = {"X-Original-Method": method, **headers}
+    if service is not None:
+        sent["X-Worker-Service"] = service
+    return client.get(VERIFY, headers=sent)
 
 
-def decode(token: str) -> dict:
-    """The token's claims, checked as the workers check them: with the public key."""
+def decode(token: str, service: str = "reports") -> dict:
+    """The token's claims, checked as the worker `service` checks them: with the public
+    key, for its own audience."""
     public_key = load_pem_private_key(settings.JWT_PRIVATE_KEY.encode(), None).public_key()
     return jwt.decode(
         token,
         public_key,
         algorithms=["EdDSA"],
-        audience="workers",
-        options={"require": ["exp", "iat", "sub", "aud"]},
+        audience=service,
+        options={"require": ["exp", "iat", "sub", "aud", "htm", "groups", "staff", "amr"]},
     )
 
 
@@ -55,11 +63,53 @@ def test_a_logged_in_user_gets_their_id_and_a_token(user):
     assert response["X-Auth-User-Id"] == str(user.pk)
     claims = decode(response["X-Auth-Token"])
     assert claims["sub"] == str(user.pk)
-    assert claims["exp"] - claims["iat"] == settings.JWT_LIFETIME_SECONDS == 60
+    assert claims["exp"] - claims["iat"] == settings.JWT_LIFETIME_SECONDS == 15
     assert abs(claims["iat"] - time.time()) < 5
     assert jwt.get_unverified_header(response["X-Auth-Token"])["alg"] == "EdDSA"
     # Nobody along the way may keep the answer.
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("method", "service"), [("GET", "reports"), ("HEAD", "billing_v2"), ("POST", "reports")]
+)
+def test_the_token_is_for_one_service_and_one_method(user, method, service):
+    """What the gateway authorised: a token for a GET to one worker is no good for a
+    POST, nor for another worker."""
+    browser = logged_in(user)
+    response = verify(browser, method, service, X_CSRFToken=csrf_token(browser))
+    assert response.status_code == 204
+    claims = decode(response["X-Auth-Token"], service)
+    assert (claims["aud"], claims["htm"]) == (service, method)
+    with pytest.raises(jwt.InvalidAudienceError):
+        decode(response["X-Auth-Token"], "another_service")
+
+
+def test_the_token_says_what_a_worker_needs_to_authorize(user):
+    """Groups and staff, and whether the login used a second factor."""
+    user.groups.add(*(Group.objects.create(name=name) for name in ("analysts", "billing")))
+    claims = decode(verify(logged_in(user)).headers["X-Auth-Token"])
+    assert (claims["groups"], claims["staff"], claims["amr"]) == (
+        ["analysts", "billing"],
+        False,
+        ["pwd"],
+    )
+
+
+def test_a_login_with_a_second_factor_says_so(client, user, password):
+    """Logged in through the pages, with an authenticator app's code."""
+    secret = pyotp.random_base32()
+    TOTP.activate(user, secret)
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    client.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(secret).now()})
+    assert decode(verify(client).headers["X-Auth-Token"])["amr"] == ["pwd", "mfa"]
+
+
+@pytest.mark.parametrize("service", [None, "", "Reports", "../reports", "reports billing"])
+def test_no_token_without_a_valid_service_name(user, service):
+    response = verify(logged_in(user), service=service)
+    assert response.status_code == 403
+    assert "X-Auth-Token" not in response
 
 
 def test_a_deactivated_account_is_refused(user):
@@ -72,7 +122,7 @@ def test_a_deactivated_account_is_refused(user):
 def test_the_session_ends_at_logout(user):
     browser = logged_in(user)
     assert verify(browser).status_code == 204
-    browser.post(reverse("logout"), {"csrfmiddlewaretoken": csrf_token(browser)})
+    browser.post(reverse("account_logout"), {"csrfmiddlewaretoken": csrf_token(browser)})
     assert verify(browser).status_code == 401
 
 

@@ -1,8 +1,15 @@
 """The tokens the gateway hands to the workers: who the user is, signed by this app.
 
-Each is a JWT signed with EdDSA (Ed25519) for the "workers" audience, naming the user in
-`sub` and expiring JWT_LIFETIME_SECONDS after it was issued. The workers check it with
-the public key alone: they can read and verify tokens, never make one.
+Each is a JWT signed with EdDSA (Ed25519) for one request the gateway let through: its
+audience (`aud`) is the worker service, `htm` the HTTP method (the claim's name in
+RFC 9449), `sub` the user, and it expires JWT_LIFETIME_SECONDS after it was issued.
+What a worker needs to authorize comes with it: `groups` (the user's group names),
+`staff` (Django's is_staff), and `amr`, how this session logged in (RFC 8176's names:
+"pwd" for a password, "mfa" once a second factor was used too). A
+worker accepts only tokens for itself and for the method of the request carrying them:
+replayed, a token is good for the same method on the same service by the same user,
+until it expires. The workers check it with the public key alone: they can read and
+verify tokens, never make one.
 """
 
 from __future__ import annotations
@@ -17,14 +24,20 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .users.models import User
+
 ALGORITHM = "EdDSA"
 
 
-def issue_token(user_id: int | str) -> str:
+def issue_token(user: User, service: str, method: str, used_mfa: bool) -> str:
     now = int(time.time())
     claims = {
-        "sub": str(user_id),
-        "aud": settings.JWT_AUDIENCE,
+        "sub": str(user.pk),
+        "aud": service,
+        "htm": method,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "staff": user.is_staff,
+        "amr": ["pwd", "mfa"] if used_mfa else ["pwd"],
         "iat": now,
         "exp": now + settings.JWT_LIFETIME_SECONDS,
     }
