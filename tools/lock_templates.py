@@ -257,12 +257,13 @@ def package_name(line: str) -> str:
 
 
 def direct_names(pyproject: str) -> set[str]:
-    """The distribution names in [project] dependencies, as the lock templates read them."""
-    block = re.search(r"\ndependencies = \[(.*?)\n\]", pyproject, re.S)
-    assert block, "no dependencies list"
+    """The distribution names in [project] dependencies and in the `dev` extra, as the
+    lock templates read them (the development tools may depend on the answers too)."""
+    blocks = re.findall(r"\n(?:dependencies|dev) = \[.*?\n\]", pyproject, re.S)
+    assert blocks, "no dependencies list"
     return {
         name.lower().replace("_", "-")
-        for name in re.findall(r'\n *"([A-Za-z0-9][A-Za-z0-9._-]*)', block.group(0))
+        for name in re.findall(r'\n *"([A-Za-z0-9][A-Za-z0-9._-]*)', "\n".join(blocks))
     }
 
 
@@ -446,10 +447,11 @@ def lock_template(
             "{%- set pyproject -%}",
             f'{{% include ["templates/{lock.template}/{source}", "{source}"] %}}',
             "{%- endset -%}",
-            "{#- The names in [project] dependencies, lowercase with '-' for '_'. -#}",
-            "{%- set direct = pyproject"
-            " | regex_search('\\ndependencies = \\\\[(?:.|\\n)*?\\n\\\\]')",
-            "    | regex_findall('\\n *\"([A-Za-z0-9][A-Za-z0-9._-]*)')",
+            "{#- The names in [project] dependencies and the dev extra, lowercase with '-'",
+            "    for '_'. -#}",
+            "{%- set direct = pyproject",
+            "    | regex_findall('\\n(?:dependencies|dev) = \\\\[(?:.|\\n)*?\\n\\\\]')",
+            "    | join('\\n') | regex_findall('\\n *\"([A-Za-z0-9][A-Za-z0-9._-]*)')",
             "    | map('lower') | map('replace', '_', '-') | list -%}",
         ]
     text = "\n".join(lines) + "\n" + header_text
