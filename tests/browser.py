@@ -3,13 +3,21 @@ forms posted with their CSRF token, redirects returned rather than followed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 class Response:
@@ -22,6 +30,23 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def location(self) -> str:
+        """Where a redirect points, as a path on the site ("" if it is not one)."""
+        return urllib.parse.urlsplit(self.headers.get("Location", "")).path
+
+    def form_token(self) -> dict[str, str]:
+        """The hidden CSRF field of the page's form, as a browser would submit it."""
+        match = re.search(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', self.text)
+        assert match, f"no CSRF field in:\n{self.text}"
+        return {match.group(1): match.group(2)}
+
+    def meta_token(self) -> str:
+        """The CSRF token a page gives its scripts, for them to send in a header."""
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)">', self.text)
+        assert match, "no <meta name=csrf-token>"
+        return match.group(1)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -70,10 +95,13 @@ class Browser:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Response:
         scheme = "https" if self.behind_tls else "http"
+        origin = self.base.replace("http://", f"{scheme}://")
         headers = {
             **({"X-Forwarded-Proto": "https"} if self.behind_tls else {}),
-            # The site's own origin, as a browser sends it with a form (Django's CSRF check).
-            "Origin": self.base.replace("http://", f"{scheme}://"),
+            # The site's own origin and the page a form was on, as a browser sends them
+            # (Django's CSRF check reads the first, Flask-WTF's over HTTPS the second).
+            "Origin": origin,
+            "Referer": origin + path,
             **kwargs.pop("headers", {}),
         }
         if self.cookies:
@@ -96,12 +124,48 @@ class Browser:
         assert shown.status == 200, f"GET {page or path}: {shown.status}"
         return self.post(path, fields, shown)
 
-    def post(self, path: str, fields: Mapping[str, str], shown: Response) -> Response:
-        """Post a form that a page already shown holds, with its CSRF token."""
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', shown.text)
+    def post(self, path: str, fields: Mapping[str, str], shown: Response | None = None) -> Response:
+        """Post a form: with the CSRF token of the page `shown`, if given, else as is."""
+        pattern = r'name="csrfmiddlewaretoken" value="([^"]+)"'
+        token = re.search(pattern, shown.text) if shown else None
         form = {"csrfmiddlewaretoken": token.group(1), **fields} if token else dict(fields)
         return self.request("POST", path, form=form)
 
-    def location(self, response: Response) -> str:
-        """Where a redirect points, as a path on this site."""
-        return urllib.parse.urlsplit(response.headers["Location"]).path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and without the background requests this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-sync", "--disable-background-networking", "--disable-component-update",
+]  # fmt: skip
+# A platform authenticator (fingerprint or PIN) holding discoverable passkeys: it
+# verifies its user, and says yes at once.
+VIRTUAL_PASSKEY = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+@contextlib.contextmanager
+def chromium_with_a_passkey(headers: Mapping[str, str] | None = None) -> Iterator[Page]:
+    """A page in Debian's Chromium, driven by Playwright, whose authenticator can make and
+    use passkeys (WebAuthn needs the page's JavaScript and an authenticator); `headers`
+    go with every request, as a proxy in front would add them."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("needs Chromium (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(extra_http_headers=dict(headers or {})).new_page()
+            authenticator = page.context.new_cdp_session(page)
+            authenticator.send("WebAuthn.enable")
+            authenticator.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_PASSKEY})
+            yield page
+        finally:
+            browser.close()

@@ -20,7 +20,7 @@ import pyotp
 import pytest
 import yaml
 
-from browser import Browser
+from browser import Browser, chromium_with_a_passkey
 from generated import (
     ProjectEnv,
     assert_ok,
@@ -181,7 +181,7 @@ def test_an_account_from_sign_up_to_a_reset_password(site: Site, smtp: SMTPServe
 
     # Sign up, then confirm the address by the mailed link (a page that asks, then a POST).
     signed_up = sign_up(browser, email)
-    assert (signed_up.status, browser.location(signed_up)) == (302, "/accounts/confirm-email/")
+    assert (signed_up.status, signed_up.location) == (302, "/accounts/confirm-email/")
     confirm = link_in(smtp.wait_for(email, "confirm"))
     assert browser.submit(confirm, {}).status == 302
     assert log_in(browser, email, PASSWORD).status == 302
@@ -189,7 +189,7 @@ def test_an_account_from_sign_up_to_a_reset_password(site: Site, smtp: SMTPServe
 
     # Turn on an authenticator app: the password again, then a code from the app.
     asked = browser.get("/accounts/2fa/totp/activate/")
-    assert browser.location(asked) == "/accounts/reauthenticate/"
+    assert asked.location == "/accounts/reauthenticate/"
     reauthenticated = browser.submit(
         asked.headers["Location"], {"password": PASSWORD}, page=asked.headers["Location"]
     )
@@ -198,7 +198,7 @@ def test_an_account_from_sign_up_to_a_reset_password(site: Site, smtp: SMTPServe
     secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page.text).group(1)
     app = pyotp.TOTP(secret)
     activated = browser.post("/accounts/2fa/totp/activate/", {"code": app.now()}, page)
-    assert browser.location(activated) == "/accounts/2fa/recovery-codes/"
+    assert activated.location == "/accounts/2fa/recovery-codes/"
     codes_page = browser.get("/accounts/2fa/recovery-codes/").text
     recovery_codes = re.search(r'id="recovery_codes"\s*>([^<]+)<', codes_page).group(1).split()
     assert browser.submit("/accounts/logout/", {}, page="/").status == 302
@@ -206,7 +206,7 @@ def test_an_account_from_sign_up_to_a_reset_password(site: Site, smtp: SMTPServe
 
     # The password alone no longer logs in: the app's code does the rest.
     second_step = log_in(browser, email, PASSWORD)
-    assert browser.location(second_step) == "/accounts/2fa/authenticate/"
+    assert second_step.location == "/accounts/2fa/authenticate/"
     assert not logged_in(browser)
     assert browser.submit("/accounts/2fa/authenticate/", {"code": app.now()}).status == 302
     assert logged_in(browser)
@@ -220,15 +220,15 @@ def test_an_account_from_sign_up_to_a_reset_password(site: Site, smtp: SMTPServe
 
     # Forgotten password: the mailed link leads to a form for a new one.
     requested = browser.submit("/accounts/password/reset/", {"email": email})
-    assert browser.location(requested) == "/accounts/password/reset/done/"
+    assert requested.location == "/accounts/password/reset/done/"
     reset_link = link_in(smtp.wait_for(email, "password reset"))
     form = browser.get(reset_link)  # allauth moves the key into the session, then the form
-    form_path = browser.location(form) if form.status == 302 else reset_link
+    form_path = form.location if form.status == 302 else reset_link
     fields = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
     assert browser.submit(form_path, fields).status == 302
     assert log_in(browser, email, PASSWORD).status == 200  # the old password is refused
     assert not logged_in(browser)
-    assert browser.location(log_in(browser, email, NEW_PASSWORD)) == "/accounts/2fa/authenticate/"
+    assert log_in(browser, email, NEW_PASSWORD).location == "/accounts/2fa/authenticate/"
     # A recovery code stands in for the app (whose last code is spent until the next one).
     second = browser.submit("/accounts/2fa/authenticate/", {"code": recovery_codes[0]})
     assert second.status == 302
@@ -270,28 +270,15 @@ def test_sign_ups_and_password_guesses_from_one_address_are_limited(site: Site) 
         site.forget_rate_limits()  # for the tests after this one
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 def test_a_passkey_logs_in_alone(site: Site, smtp: SMTPServer) -> None:
     """WebAuthn needs a browser's JavaScript and an authenticator: Chromium, driven by
     Playwright, with a virtual authenticator of its own (a passkey that verifies its
     user). Browsers allow WebAuthn on http://localhost."""
-    if not Path(CHROMIUM).is_file():
-        pytest.skip("needs Chromium (Debian: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     base, email = site.base.replace("127.0.0.1", "localhost"), site.address("passkey")
     signed_up = sign_up(site.browser(), email)
     assert signed_up.status == 302
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        proxy = {"X-Forwarded-Proto": "https"} if site.behind_tls else {}
-        page = browser.new_context(extra_http_headers=proxy).new_page()
-        authenticator = page.context.new_cdp_session(page)
-        authenticator.send("WebAuthn.enable")
-        authenticator.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_PASSKEY})
-
+    proxy = {"X-Forwarded-Proto": "https"} if site.behind_tls else {}
+    with chromium_with_a_passkey(proxy) as page:
         confirm = link_in(smtp.wait_for(email, "confirm"))
         page.goto(f"{base}{confirm}")
         page.click("main button[type=submit]")
@@ -313,22 +300,6 @@ def test_a_passkey_logs_in_alone(site: Site, smtp: SMTPServer) -> None:
         page.click("#passkey_login")
         page.wait_for_url(f"{base}/")
         assert email in page.inner_text("header")
-        browser.close()
-
-
-# Headless, and without the background requests this machine's closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
-]  # fmt: skip
-VIRTUAL_PASSKEY = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
 
 
 def log_in_with_a_password(page, base: str, email: str) -> None:

@@ -4,14 +4,10 @@ and the generated app served by gunicorn over real HTTP."""
 from __future__ import annotations
 
 import contextlib
-import http.cookiejar
 import json
 import re
-import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
@@ -22,6 +18,7 @@ import pyotp
 import pytest
 import yaml
 
+from browser import Browser, Response, chromium_with_a_passkey
 from conftest import TEMPLATES, assert_fits_terminal
 from generated import (
     ProjectEnv,
@@ -255,71 +252,6 @@ def test_combination(name: str, tmp_path: Path, flask_env: ProjectEnv) -> None:
 # --- End to end: gunicorn on 127.0.0.1, a client with a real cookie jar -----------------
 
 
-@dataclass(frozen=True)
-class Page:
-    status: int
-    headers: Mapping[str, str]
-    text: str
-
-    @property
-    def location(self) -> str:
-        return urllib.parse.urlsplit(self.headers.get("Location", "")).path
-
-    def form_token(self) -> dict[str, str]:
-        """The hidden CSRF field of the page's form, as a browser would submit it."""
-        match = re.search(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', self.text)
-        assert match, f"no CSRF field in:\n{self.text}"
-        return {match.group(1): match.group(2)}
-
-    def meta_token(self) -> str:
-        match = re.search(r'<meta name="csrf-token" content="([^"]+)">', self.text)
-        assert match, "no <meta name=csrf-token>"
-        return match.group(1)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a 3xx comes back as the response, to check where it points
-
-
-class Browser:
-    """A browser behind a TLS-terminating proxy: the proxy's X-Forwarded-Proto tells the
-    app the connection is HTTPS, so its cookies are Secure and still sent back here."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "http"))
-        self.cookies = http.cookiejar.CookieJar(policy)
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects
-        )
-
-    def request(
-        self, method: str, path: str, form: Mapping[str, str] | None = None, **headers: str
-    ) -> Page:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("X-Forwarded-Proto", "https")
-        # Browsers send the page the form was on; over HTTPS the CSRF check requires it.
-        request.add_header("Referer", self.base.replace("http://", "https://") + path)
-        for name, value in headers.items():
-            request.add_header(name.replace("_", "-"), value)
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return Page(response.status, dict(response.headers), response.read().decode())
-        except urllib.error.HTTPError as error:
-            return Page(error.code, dict(error.headers), error.read().decode())
-
-    def get(self, path: str) -> Page:
-        return self.request("GET", path)
-
-    def post(self, path: str, form: Mapping[str, str]) -> Page:
-        return self.request("POST", path, form)
-
-    def cookie(self, name: str) -> http.cookiejar.Cookie:
-        return next(c for c in self.cookies if c.name == name)
-
-
 def link_path(message: EmailMessage, path: str) -> str:
     """The path of the first link under `path` in a mail's text, as a reader would follow it."""
     match = re.search(rf"https?://[^/\s]+({re.escape(path)}\S*)", text_of(message))
@@ -327,13 +259,13 @@ def link_path(message: EmailMessage, path: str) -> str:
     return match.group(1)
 
 
-def flash(page: Page) -> str:
+def flash(page: Response) -> str:
     match = re.search(r'role="status">([^<]*)<', page.text)
     assert match, page.text
     return match.group(1)
 
 
-def without_tokens(page: Page) -> str:
+def without_tokens(page: Response) -> str:
     return re.sub(r'(content|value)="[^"]{40,}"', "", page.text)
 
 
@@ -352,6 +284,19 @@ def turn_on_two_factor(browser: Browser) -> pyotp.TOTP:
     return authenticator
 
 
+def production_environment(project: Path, database_url: str, **settings: str) -> dict[str, str]:
+    """Production settings, as on a server, and the `flask` command pointed at the app;
+    the code runs from src/ without installing."""
+    return {
+        "APP_ENV": "production",
+        "SECRET_KEY": "e2e-" + "x" * 60,
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(project / "src"),
+        "FLASK_APP": "my_project",
+        **settings,
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["defaults", "accounts-api-seasurf"])
 def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: ProjectEnv) -> None:
@@ -366,21 +311,17 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
     slug = "my_project"
     with contextlib.ExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
-        # Production settings, as on a server; the code runs from src/ without installing.
-        environment = {
-            "APP_ENV": "production",
-            "SECRET_KEY": "e2e-" + "x" * 60,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
-            "TRUSTED_HOSTS": "127.0.0.1",
-            "EMAIL_URL": inbox.url,
-            "DEFAULT_FROM_EMAIL": "accounts@example.com",
+        environment = production_environment(
+            project,
+            f"sqlite:///{tmp_path}/app.sqlite3",
+            TRUSTED_HOSTS="127.0.0.1",
+            EMAIL_URL=inbox.url,
+            DEFAULT_FROM_EMAIL="accounts@example.com",
             # Behind one proxy: the client address is the one X-Forwarded-For names.
-            "PROXY_HOPS": "1",
-            "LOGIN_RATE_LIMIT": "3 per minute",
-            "ACCOUNT_LOGIN_RATE_LIMIT": "3 per minute",
-            "PYTHONPATH": str(project / "src"),
-            "FLASK_APP": slug,
-        }
+            PROXY_HOPS="1",
+            LOGIN_RATE_LIMIT="3 per minute",
+            ACCOUNT_LOGIN_RATE_LIMIT="3 per minute",
+        )
         assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
         weak = flask_env.run(
             "flask", "users", "create", "--active", "--password", "password1234",
@@ -470,13 +411,13 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
 
         # Two-factor login with an authenticator app.
         authenticator = turn_on_two_factor(browser)
-        session = browser.cookie("session")
+        session = browser.cookies["session"]
         logged_out = browser.post("/accounts/logout/", browser.get("/accounts/").form_token())
         assert logged_out.status == 302
         assert browser.get("/accounts/").location == "/accounts/login/"
         # A copy of the session cookie taken before logout is worthless too.
         thief = Browser(base)
-        thief.cookies.set_cookie(session)
+        thief.cookies["session"] = session
         assert thief.get("/accounts/").location == "/accounts/login/"
 
         form = browser.get("/accounts/login/").form_token()
@@ -493,7 +434,8 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
             assert browser.request("DELETE", "/api/v1/session").status == csrf_rejected
             assert browser.get("/api/v1/me").status == 200
             token = browser.get("/").meta_token()
-            assert browser.request("DELETE", "/api/v1/session", X_CSRFToken=token).status == 204
+            with_token = {"X-CSRFToken": token}
+            assert browser.request("DELETE", "/api/v1/session", headers=with_token).status == 204
             assert browser.get("/api/v1/me").status == 401
         else:
             browser.post("/accounts/logout/", browser.get("/accounts/").form_token())
@@ -538,8 +480,8 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
             form = visitor.get("/accounts/login/").form_token()
             return [
                 visitor.request(
-                    "POST", "/accounts/login/", {**form, "email": e, "password": "Winter2026!"},
-                    X_Forwarded_For=address,
+                    "POST", "/accounts/login/", headers={"X-Forwarded-For": address},
+                    form={**form, "email": e, "password": "Winter2026!"},
                 ).status
                 for address, e in zip(client_addresses, emails, strict=True)
             ]  # fmt: skip
@@ -550,7 +492,7 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         assert guessing[:3] == [200, 200, 200] and 429 in guessing, guessing
 
         # Only the host names in TRUSTED_HOSTS are answered.
-        assert browser.request("GET", "/", Host="evil.example").status == 400
+        assert browser.request("GET", "/", headers={"Host": "evil.example"}).status == 400
 
         missing = browser.get("/no/such/page")
         assert missing.status == 404
@@ -576,14 +518,10 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
                           cwd=project),
             "CREATE DATABASE",
         )  # fmt: skip
-        environment = {
-            "APP_ENV": "production",
-            "SECRET_KEY": "pg-" + "x" * 60,
-            "DATABASE_URL": url,
-            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # never reached: no task is sent
-            "PYTHONPATH": str(project / "src"),
-            "FLASK_APP": "my_project",
-        }
+        # The broker is never reached: no task is sent.
+        environment = production_environment(
+            project, url, CELERY_BROKER_URL="redis://127.0.0.1:1/0"
+        )
         assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
         port = free_port()
         log = tmp_path / "gunicorn.log"
@@ -627,38 +565,24 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
     assert re.search(r"Task \S+count_words\[[0-9a-f-]+\] succeeded", log.read_text())
 
 
-CHROMIUM = "/usr/bin/chromium"
-# What a headless Chromium needs here: no sandbox as root, and nothing that reaches out
-# to the network on its own.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
 @pytest.mark.slow
 def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> None:
     """Add a passkey from the account page and log in with it, in Chromium with a virtual
     authenticator (fingerprint or PIN: user verification), against gunicorn: the pages'
     JavaScript runs under the production Content-Security-Policy."""
-    from playwright.sync_api import sync_playwright
-
     answers = with_defaults({"signup": False})
     project = render("flask", answers, tmp_path / "project")
     email, password = "ada@example.com", "correct horse battery"
     with contextlib.ExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
-        environment = {
-            "APP_ENV": "production",
-            "SECRET_KEY": "e2e-" + "x" * 60,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite3",
+        environment = production_environment(
+            project,
+            f"sqlite:///{tmp_path}/app.sqlite3",
             # A passkey belongs to a host name (never an IP address); the browser treats
             # http://localhost as secure, as it would https.
-            "TRUSTED_HOSTS": "localhost",
-            "EMAIL_URL": inbox.url,
-            "PYTHONPATH": str(project / "src"),
-            "FLASK_APP": "my_project",
-        }
+            TRUSTED_HOSTS="localhost",
+            EMAIL_URL=inbox.url,
+        )
         assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
         created = flask_env.run(
             "flask", "users", "create", "--active", "--password", password, email,
@@ -675,10 +599,7 @@ def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> No
         base = f"http://localhost:{port}"
         wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
 
-        playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
-        page = browser.new_context().new_page()
+        page = stack.enter_context(chromium_with_a_passkey())
         # Script errors, and answers in error (but the favicon the site does not have).
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(str(error)))
@@ -689,20 +610,6 @@ def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> No
                 and not response.url.endswith("/favicon.ico")
                 and problems.append(f"{response.status} {response.url}")
             ),
-        )
-        webauthn = page.context.new_cdp_session(page)
-        webauthn.send("WebAuthn.enable")
-        webauthn.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "transport": "internal",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                }
-            },
         )
 
         page.goto(f"{base}/accounts/login/")

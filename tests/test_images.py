@@ -130,6 +130,9 @@ def test_django_image(tmp_path: Path, built: dict[str, str]) -> None:
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         # The one directory the image lets its user write (docker-compose's volume).
         "DATABASE_URL": "sqlite:////app/data/db.sqlite3",
+        # Production refuses to start without a mail server while sign-up is open; read
+        # at start, not reached: no mail is sent here.
+        "EMAIL_URL": "smtp://127.0.0.1:9",
     }
     log = tmp_path / "image.log"
     with images.container(tag) as box:
@@ -180,6 +183,7 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
         "DATABASE_URL": "sqlite:////tmp/db.sqlite3",
         "JWT_PRIVATE_KEY": private,
         "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_URL": "smtp://127.0.0.1:9",  # as in test_django_image
     }
     worker_env = {**on_loopback(ports["reports"]), "JWT_PUBLIC_KEY": public}
     # As Kubernetes does (deploy/k8s/base), the gateway's upstreams.conf is replaced: here
