@@ -9,20 +9,16 @@ buildah cannot run.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import re
 import subprocess
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import images
-from generated import free_port, render, running, wait_for_http
+from browser import Browser, fetch
+from generated import confirmed_account, free_port, render, running, wait_for_http
 
 REASON = images.unavailable()
 pytestmark = [
@@ -78,15 +74,6 @@ def on_loopback(port: int) -> dict[str, str]:
     return {"PORT": str(port), "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}"}
 
 
-def get(url: str, headers: Mapping[str, str] = {}) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=dict(headers))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
     # SQLite on the image's data directory, and Celery: the most the image itself holds.
     project = render("flask", {"task_queue": "celery"}, tmp_path / "project")
@@ -100,8 +87,10 @@ def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
         "SECRET_KEY": "image-" + "x" * 60,
         # The one directory the image lets its user write (docker-compose's volume).
         "DATABASE_URL": "sqlite:////app/data/app.sqlite3",
-        # Read at start, not reached: no task is sent.
+        # Read at start, not reached: no task is sent, no mail either (production requires
+        # a mail server for the accounts).
         "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
+        "EMAIL_URL": "smtp://127.0.0.1:9",
     }
     log = tmp_path / "image.log"
     with images.container(tag) as box:
@@ -111,9 +100,9 @@ def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
         with running(server, log):
             base = f"http://127.0.0.1:{port}"
             wait_for_http(f"{base}/healthz", server, timeout=120)
-            assert get(f"{base}/healthz") == (200, '{"status":"ok"}\n')
-            status, body = get(f"{base}/readyz")
-            assert (status, json.loads(body)["checks"]) == (200, {"database": "ok"})
+            health, ready = fetch(f"{base}/healthz"), fetch(f"{base}/readyz")
+            assert (health.status, health.json()) == (200, {"status": "ok"})
+            assert (ready.status, ready.json()["checks"]) == (200, {"database": "ok"})
             # The Celery worker's entry point loads in the image too.
             box.exec("python", "-c", f"import {SLUG}.worker", env=environment)
 
@@ -141,14 +130,14 @@ def test_django_image(tmp_path: Path, built: dict[str, str]) -> None:
         with running(server, log):
             base = f"http://127.0.0.1:{port}"
             wait_for_http(f"{base}/healthz", server, timeout=120)
-            assert get(f"{base}/healthz")[0] == 200
-            assert get(f"{base}/readyz")[0] == 200
+            assert fetch(f"{base}/healthz").status == 200
+            assert fetch(f"{base}/readyz").status == 200
             # Static files collected at build time, under hashed names.
             https = {"X-Forwarded-Proto": "https"}
-            status, home = get(f"{base}/", https)
-            assert status == 200
-            (stylesheet,) = re.findall(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', home)
-            assert get(f"{base}{stylesheet}", https)[0] == 200
+            home = fetch(f"{base}/", headers=https)
+            assert home.status == 200
+            (stylesheet,) = re.findall(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', home.text)
+            assert fetch(f"{base}{stylesheet}", headers=https).status == 200
 
 
 def key_pair(directory: Path) -> tuple[str, str]:
@@ -156,11 +145,6 @@ def key_pair(directory: Path) -> tuple[str, str]:
     subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", private], check=True)
     subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", public], check=True)
     return private.read_text(), public.read_text()
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def test_hybrid_images_route_a_logged_in_user_to_a_worker(
@@ -208,10 +192,7 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
     assert "access_log /dev/stdout" in original
     http_conf.write_text(original.replace("access_log /dev/stdout", "access_log /tmp/access.log"))
 
-    create_user = (
-        "from django.contrib.auth import get_user_model\n"
-        "print(get_user_model().objects.create_user('ada', password='a long password').pk)\n"
-    )
+    create_user = confirmed_account("ada@example.com", "a long password")
     with (
         images.container(web) as web_box,
         images.container(worker) as worker_box,
@@ -243,28 +224,13 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
                 wait_for_http(url, server, timeout=120, until_ok=True)
             base = f"http://127.0.0.1:{ports['gateway']}"
             wait_for_http(f"{base}/healthz", gateway_server, timeout=60, until_ok=True)
-            assert get(f"{base}/api/reports/whoami")[0] == 401
+            assert fetch(f"{base}/api/reports/whoami").status == 401
 
             # A browser behind the TLS-ending proxy, which says so in X-Forwarded-Proto:
             # production settings make the cookies Secure and check the HTTPS origin.
-            policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "http"))
-            browser = urllib.request.build_opener(
-                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy)), _NoRedirects
-            )
-            browser.addheaders = [("X-Forwarded-Proto", "https")]
-            with browser.open(f"{base}/accounts/login/", timeout=10) as page:
-                html = page.read().decode()
-            (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-            form = {"csrfmiddlewaretoken": token, "username": "ada", "password": "a long password"}
-            origin = base.replace("http://", "https://")
-            login = urllib.request.Request(
-                f"{base}/accounts/login/",
-                data=urllib.parse.urlencode(form).encode(),
-                headers={"Origin": origin, "Referer": f"{origin}/accounts/login/"},
-            )
-            try:
-                browser.open(login, timeout=10)
-            except urllib.error.HTTPError as redirect:
-                assert redirect.code == 302, redirect.read().decode()
-            with browser.open(f"{base}/api/reports/whoami", timeout=10) as answer:
-                assert json.loads(answer.read()) == {"service": "reports", "user_id": user_id}
+            browser = Browser(base)
+            fields = {"login": "ada@example.com", "password": "a long password"}
+            logged_in = browser.submit("/accounts/login/", fields)
+            assert logged_in.status == 302, logged_in.text
+            whoami = browser.get("/api/reports/whoami")
+            assert whoami.json() == {"service": "reports", "user_id": user_id}
