@@ -523,7 +523,11 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
         )  # fmt: skip
         # The broker and the mail server are never reached: no task, no mail is sent.
         environment = production_environment(
-            project, url, CELERY_BROKER_URL="redis://127.0.0.1:1/0", EMAIL_URL="smtp://127.0.0.1:9"
+            project,
+            url,
+            TRUSTED_HOSTS="127.0.0.1",
+            CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+            EMAIL_URL="smtp://127.0.0.1:9",
         )
         assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
         port = free_port()

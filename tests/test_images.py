@@ -91,6 +91,7 @@ def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
         # a mail server for the accounts).
         "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
         "EMAIL_URL": "smtp://127.0.0.1:9",
+        "TRUSTED_HOSTS": "127.0.0.1",
     }
     log = tmp_path / "image.log"
     with images.container(tag) as box:
@@ -191,6 +192,13 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
     original = (project / "gateway" / "http.conf").read_text()
     assert "access_log /dev/stdout" in original
     http_conf.write_text(original.replace("access_log /dev/stdout", "access_log /tmp/access.log"))
+    # The TLS-ending proxy in front (an ingress, in Kubernetes) is this machine: listed as
+    # trusted, as the file tells its readers to do, its X-Forwarded-Proto is believed.
+    trusted_proxies = tmp_path / "trusted-proxies.conf"
+    trusted_proxies.write_text(
+        "set_real_ip_from 127.0.0.1;\n"
+        "geo $realip_remote_addr $from_trusted_proxy { default 0; 127.0.0.1 1; }\n"
+    )
 
     create_user = confirmed_account("ada@example.com", "a long password")
     with (
@@ -212,6 +220,7 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
                 f"{upstreams}:/etc/nginx/gateway/upstreams.conf:ro",
                 f"{nginx_conf}:/etc/nginx/nginx.conf:ro",
                 f"{http_conf}:/etc/nginx/gateway/http.conf:ro",
+                f"{trusted_proxies}:/etc/nginx/gateway/trusted-proxies.conf:ro",
             ],
         )
         with (
