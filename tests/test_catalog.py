@@ -74,6 +74,15 @@ def test_conditions_beyond_the_framework_are_kept() -> None:
     assert django["project_name"].condition_within("django") is None
 
 
+def test_questions_shared_by_two_templates_show_each_its_own_condition() -> None:
+    flask = {q.name: q for q in template_questions("flask")}
+    django = {q.name: q for q in template_questions("django")}
+    assert flask["database"].condition_within("flask") == "'database' in features"
+    assert django["database"].condition_within("django") is None
+    assert flask["task_queue"].condition_within("flask") is None
+    assert django["task_queue"].condition_within("django") is None
+
+
 @pytest.mark.parametrize("framework", ["flask", "django", "hybrid"])
 def test_question_help_fits_an_80_column_terminal(framework: str) -> None:
     """Copier prints a question's help after its question mark (2 columns and a space)

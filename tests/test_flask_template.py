@@ -37,7 +37,7 @@ from generated import (
     uncovered_pairs,
     wait_for_http,
 )
-from servers import smtp_server, text_of
+from servers import postgresql_server, redis_server, smtp_server, text_of
 
 ALL_FEATURES = ["database", "auth", "forms", "api", "security_headers"]
 
@@ -49,6 +49,8 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "everything": {
         "features": ALL_FEATURES,
         "csrf": "seasurf",
+        "database": "postgresql",
+        "task_queue": "celery",
         "python_version": "3.14",
         "email_verification": "optional",
     },
@@ -72,6 +74,35 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     },
     "defaults-3.12": {"python_version": "3.12", "signup": False},
     "forms-only": {"features": ["forms"]},
+    "bare-celery": {"features": [], "task_queue": "celery", "python_version": "3.11"},
+    "accounts-postgresql-celery": {
+        "database": "postgresql",
+        "task_queue": "celery",
+        "python_version": "3.12",
+    },
+    "api-postgresql": {
+        "features": ["database", "api"],
+        "database": "postgresql",
+        "python_version": "3.13",
+    },
+    "headers-forms-celery-seasurf": {
+        "features": ["forms", "security_headers"],
+        "csrf": "seasurf",
+        "task_queue": "celery",
+        "python_version": "3.13",
+    },
+    "database-api-celery-seasurf": {
+        "features": ["database", "api"],
+        "csrf": "seasurf",
+        "task_queue": "celery",
+        "python_version": "3.14",
+    },
+    "database-forms-postgresql-seasurf": {
+        "features": ["database", "forms"],
+        "csrf": "seasurf",
+        "database": "postgresql",
+        "python_version": "3.11",
+    },
     # Each answer to the accounts questions with each CSRF choice, and each optional
     # feature on and off (test_account_combinations_cover_every_pair).
     "accounts-optional": {
@@ -97,6 +128,8 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "python_version": "3.11",
     },
 }
+# The answers each question allows, besides `features` (a multiselect).
+OPTIONS = ("csrf", "database", "task_queue")
 # The accounts questions, asked only with 'auth' (and email_verification only with signup).
 ACCOUNT_QUESTIONS = ("signup", "email_verification")
 
@@ -115,7 +148,7 @@ def with_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The answers a combination renders with: its own, then defaults for the questions
     Copier asks it (the accounts questions only when they are asked)."""
     questions = flask_questions()
-    names = ("features", "csrf", "python_version", *ACCOUNT_QUESTIONS)
+    names = ("features", *OPTIONS, "python_version", *ACCOUNT_QUESTIONS)
     full = {**{name: questions[name]["default"] for name in names}, **answers}
     if "auth" not in full["features"]:
         del full["signup"]
@@ -127,13 +160,15 @@ def with_defaults(answers: Mapping[str, Any]) -> dict[str, Any]:
 def test_combinations_cover_every_pair() -> None:
     questions = flask_questions()
     assert list(questions["features"]["choices"].values()) == ALL_FEATURES
-    options = {name: list(questions[name]["choices"].values()) for name in ("csrf",)}
+    options = {name: list(questions[name]["choices"].values()) for name in OPTIONS}
     options["python_version"] = questions["python_version"]["choices"]
     impossible = {
         tuple(sorted([(f"features:{feature}", True), (f"features:{need}", False)], key=str))
         for feature, needs in feature_requirements().items()
         for need in needs
     }
+    # The production database is asked only with the database feature.
+    impossible.add(tuple(sorted([("database", "postgresql"), ("features:database", False)])))
     combos = [with_defaults(answers) for answers in COMBINATIONS.values()]
     assert uncovered_pairs(combos, options, {"features": ALL_FEATURES}) - impossible == set()
     assert with_defaults(COMBINATIONS["everything"])["features"] == ALL_FEATURES
@@ -197,7 +232,8 @@ def flask_env(tmp_path_factory: pytest.TempPathFactory) -> ProjectEnv:
     wanted: set[str] = set()
     for csrf in ("flask-wtf", "seasurf"):
         project = tmp_path_factory.mktemp(f"all-{csrf}") / "project"
-        render("flask", {"features": ALL_FEATURES, "csrf": csrf}, project)
+        everything = {"database": "postgresql", "task_queue": "celery"}
+        render("flask", {"features": ALL_FEATURES, "csrf": csrf, **everything}, project)
         wanted |= set(requirements(project))
     return project_env(sorted(wanted))
 
@@ -205,8 +241,13 @@ def flask_env(tmp_path_factory: pytest.TempPathFactory) -> ProjectEnv:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", COMBINATIONS)
 def test_combination(name: str, tmp_path: Path, flask_env: ProjectEnv) -> None:
+    answers = with_defaults(COMBINATIONS[name])
     project = render("flask", COMBINATIONS[name], tmp_path / "project")
     assert leftover_jinja(project) == []
+    celery = answers["task_queue"] == "celery"
+    assert (project / "src" / "my_project" / "tasks.py").is_file() == celery
+    postgresql = "database" in answers["features"] and answers["database"] == "postgresql"
+    assert ("psycopg[binary]" in " ".join(requirements(project, extras=()))) == postgresql
     check_lint(project, flask_env)
     run_project_tests(project, flask_env)
 
@@ -515,6 +556,75 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         assert missing.status == 404
         assert "Traceback" not in missing.text
     assert "Traceback" not in log.read_text()
+
+
+# --- Real servers: PostgreSQL and a Celery worker through Redis ---------------------------
+
+
+@pytest.mark.slow
+def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
+    tmp_path: Path, flask_env: ProjectEnv
+) -> None:
+    """The production database answer: migrations apply on PostgreSQL through psycopg,
+    and the readiness check sees the database under gunicorn."""
+    project = render("flask", COMBINATIONS["accounts-postgresql-celery"], tmp_path / "project")
+    with postgresql_server() as server:
+        url = server.url("flask_app").replace("postgres://", "postgresql+psycopg://", 1)
+        create = f"import psycopg; psycopg.connect({server.url('postgres')!r}, autocommit=True)"
+        assert_ok(
+            flask_env.run("python", "-c", f"{create}.execute('CREATE DATABASE flask_app')",
+                          cwd=project),
+            "CREATE DATABASE",
+        )  # fmt: skip
+        environment = {
+            "APP_ENV": "production",
+            "SECRET_KEY": "pg-" + "x" * 60,
+            "DATABASE_URL": url,
+            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # never reached: no task is sent
+            "PYTHONPATH": str(project / "src"),
+            "FLASK_APP": "my_project",
+        }
+        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
+        port = free_port()
+        log = tmp_path / "gunicorn.log"
+        server_process = flask_env.popen(
+            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            "my_project:create_app()", cwd=project, env=environment, log=log,
+        )  # fmt: skip
+        with running(server_process, log):
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", server_process)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as ready:
+                assert json.loads(ready.read())["checks"] == {"database": "ok"}
+
+
+@pytest.mark.slow
+def test_celery_task_runs_on_a_real_worker_through_real_redis(
+    tmp_path: Path, flask_env: ProjectEnv
+) -> None:
+    project = render("flask", COMBINATIONS["bare-celery"], tmp_path / "project")
+    with redis_server() as redis:
+        # Development settings (as `flask run` has them), with this Redis as the broker.
+        environment = {
+            "APP_ENV": "development",
+            "CELERY_BROKER_URL": redis.url(0),
+            "PYTHONPATH": str(project / "src"),
+        }
+        log = tmp_path / "worker.log"
+        worker = flask_env.popen(
+            "celery", "-A", "my_project.worker", "worker", "--pool", "solo", "--loglevel",
+            "INFO", "--without-gossip", "--without-mingle", cwd=project, env=environment, log=log,
+        )  # fmt: skip
+        send = (
+            "from my_project import create_app\n"
+            "from my_project.tasks import count_words\n"
+            "create_app()\n"
+            "print('result:', count_words.delay('four words to count').get(timeout=60))\n"
+        )
+        with running(worker, log):
+            result = flask_env.run("python", "-c", send, cwd=project, env=environment)
+            assert_ok(result, "sending the task")
+            assert "result: 4" in result.stdout
+    assert re.search(r"Task \S+count_words\[[0-9a-f-]+\] succeeded", log.read_text())
 
 
 CHROMIUM = "/usr/bin/chromium"

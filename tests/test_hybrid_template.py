@@ -89,6 +89,7 @@ HARDENING_PER_SERVICE = {5}
 DEPLOYMENT_CHECKS = (
     "test_the_kustomization_names_existing_files",
     "test_each_manifest_is_valid_kubernetes",
+    "test_the_gateway_is_the_route_in",
     "test_every_app_has_a_deployment_a_service_and_an_autoscaler",
     "test_only_the_gateway_reaches_the_apps",
     "test_docker_compose_publishes_the_gateway_only",

@@ -43,6 +43,22 @@ def test_shared_questions_are_identical_in_every_template(block: str, names: lis
     assert asked == names
 
 
+SHARED_BY_FLASK_AND_DJANGO = re.compile(
+    r"^# ---- Questions shared by the flask and django templates.*?"
+    r"^# ---- End of questions shared by the flask and django templates ----$",
+    re.S | re.M,
+)
+
+
+def test_questions_shared_by_flask_and_django_are_identical() -> None:
+    """`database` and `task_queue` mean the same in both templates, with one definition
+    (the repository's copier.yml merges every template's questions by name)."""
+    blocks = {f: SHARED_BY_FLASK_AND_DJANGO.search(_copier_yml(f)) for f in ("flask", "django")}
+    assert all(blocks.values())
+    assert blocks["flask"].group(0) == blocks["django"].group(0)
+    assert set(yaml.safe_load(blocks["flask"].group(0))) == {"database", "task_queue"}
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_each_template_names_its_own_framework(framework: str) -> None:
     config = yaml.safe_load(_copier_yml(framework))

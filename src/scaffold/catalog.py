@@ -111,7 +111,16 @@ class Question:
         if self.condition is None:
             return None
         own = f"framework == '{framework}'"
-        parts = [p.strip() for p in self.condition.strip("{} ").split(" and ")]
+        expression = self.condition.strip("{} ")
+        # A question shared by several templates is asked for each of them on a
+        # condition of its own: "framework == 'a' or (framework == 'b' and ...)".
+        for branch in (b.strip().strip("()") for b in expression.split(" or ")):
+            if own in branch:
+                expression = branch
+                break
+            if branch.startswith("framework in [") and f"'{framework}'" in branch:
+                return None
+        parts = [p.strip() for p in expression.split(" and ")]
         rest = " and ".join(p for p in parts if p != own)
         return rest or None
 

@@ -15,6 +15,7 @@ KUBERNETES = ROOT / "deploy" / "k8s" / "base"
 # The oldest Kubernetes release the manifests must work on.
 KUBERNETES_VERSION = "1.30.0"
 COMPONENT = "app.kubernetes.io/component"
+GATEWAY_API = "gateway.networking.k8s.io"
 
 
 def host_name(service: str) -> str:
@@ -45,7 +46,16 @@ def test_the_kustomization_names_existing_files(kustomization: dict) -> None:
 
 def test_each_manifest_is_valid_kubernetes(kustomization: dict) -> None:
     for manifest in manifests(kustomization):
+        if manifest["apiVersion"].startswith(GATEWAY_API):
+            continue  # not in Kubernetes' own schemas: test_the_gateway_is_the_route_in
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_gateway_is_the_route_in(kustomization: dict) -> None:
+    (route,) = [m for m in manifests(kustomization) if m["kind"] == "HTTPRoute"]
+    assert route["apiVersion"] == f"{GATEWAY_API}/v1"
+    (rule,) = route["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "gateway", "port": 80}]
 
 
 def test_every_app_has_a_deployment_a_service_and_an_autoscaler(kustomization: dict) -> None:
@@ -57,11 +67,22 @@ def test_every_app_has_a_deployment_a_service_and_an_autoscaler(kustomization: d
 
 def test_only_the_gateway_reaches_the_apps(kustomization: dict) -> None:
     policies = [m for m in manifests(kustomization) if m["kind"] == "NetworkPolicy"]
-    protected = {policy["spec"]["podSelector"]["matchLabels"][COMPONENT] for policy in policies}
-    assert protected == {"web", "worker"}
-    for policy in policies:
-        (rule,) = policy["spec"]["ingress"]
+    # Everything is refused both ways unless a policy below allows it.
+    assert {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    } in [policy["spec"] for policy in policies]
+    ingress = {
+        policy["spec"]["podSelector"]["matchLabels"][COMPONENT]: policy["spec"]["ingress"]
+        for policy in policies
+        if "ingress" in policy["spec"]
+    }
+    assert set(ingress) == {"gateway", "web", "worker"}
+    for component in ("web", "worker"):
+        (rule,) = ingress[component]
         assert rule["from"] == [{"podSelector": {"matchLabels": {COMPONENT: "gateway"}}}]
+    (rule,) = ingress["gateway"]
+    assert list(rule["from"][0]) == ["namespaceSelector"]
     workers = {
         m["metadata"]["name"]
         for m in manifests(kustomization)
