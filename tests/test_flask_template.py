@@ -566,9 +566,9 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
     tmp_path: Path, flask_env: ProjectEnv
 ) -> None:
     """The production database answer: migrations apply on PostgreSQL through psycopg,
-    and the readiness check sees the database under gunicorn."""
+    and the readiness check sees the database, and Celery's Redis, under gunicorn."""
     project = render("flask", COMBINATIONS["accounts-postgresql-celery"], tmp_path / "project")
-    with postgresql_server() as server:
+    with postgresql_server() as server, redis_server() as redis:
         url = server.url("flask_app").replace("postgres://", "postgresql+psycopg://", 1)
         create = f"import psycopg; psycopg.connect({server.url('postgres')!r}, autocommit=True)"
         assert_ok(
@@ -580,7 +580,9 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
             "APP_ENV": "production",
             "SECRET_KEY": "pg-" + "x" * 60,
             "DATABASE_URL": url,
-            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # never reached: no task is sent
+            "TRUSTED_HOSTS": "127.0.0.1",
+            "CELERY_BROKER_URL": redis.url(0),
+            "EMAIL_URL": "smtp://127.0.0.1:1",  # never reached: no mail is sent
             "PYTHONPATH": str(project / "src"),
             "FLASK_APP": "my_project",
         }
@@ -594,7 +596,8 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
         with running(server_process, log):
             wait_for_http(f"http://127.0.0.1:{port}/healthz", server_process)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as ready:
-                assert json.loads(ready.read())["checks"] == {"database": "ok"}
+                checks = {"database": "ok", "broker": "ok"}
+                assert json.loads(ready.read())["checks"] == checks
 
 
 @pytest.mark.slow
