@@ -153,7 +153,10 @@ def project_env(wanted: Sequence[str], python: str = sys.executable) -> ProjectE
     with FileLock(str(root) + ".lock", timeout=1800):
         if not (root / ".complete").exists():
             shutil.rmtree(root, ignore_errors=True)
-            subprocess.run([python, "-m", "venv", root], check=True)
+            # The newest pip: the one Python 3.11 ships (23.2) gives up on requirements
+            # whose newest releases disagree (the OpenTelemetry instrumentations of Django
+            # and Flask, in the hybrid's one environment) where a newer pip backtracks.
+            subprocess.run([python, "-m", "venv", "--upgrade-deps", root], check=True)
             subprocess.run(
                 [root / "bin" / "python", "-m", "pip", "install", "-q", *wanted],
                 check=True,

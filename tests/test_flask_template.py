@@ -511,9 +511,9 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
     tmp_path: Path, flask_env: ProjectEnv
 ) -> None:
     """The production database answer: migrations apply on PostgreSQL through psycopg,
-    and the readiness check sees the database under gunicorn."""
+    and the readiness check sees the database, and Celery's Redis, under gunicorn."""
     project = render("flask", COMBINATIONS["accounts-postgresql-celery"], tmp_path / "project")
-    with postgresql_server() as server:
+    with postgresql_server() as server, redis_server() as redis:
         url = server.url("flask_app").replace("postgres://", "postgresql+psycopg://", 1)
         create = f"import psycopg; psycopg.connect({server.url('postgres')!r}, autocommit=True)"
         assert_ok(
@@ -521,12 +521,12 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
                           cwd=project),
             "CREATE DATABASE",
         )  # fmt: skip
-        # The broker and the mail server are never reached: no task, no mail is sent.
+        # The mail server is never reached: no mail is sent.
         environment = production_environment(
             project,
             url,
             TRUSTED_HOSTS="127.0.0.1",
-            CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+            CELERY_BROKER_URL=redis.url(0),
             EMAIL_URL="smtp://127.0.0.1:9",
         )
         assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
@@ -539,7 +539,8 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
         with running(server_process, log):
             wait_for_http(f"http://127.0.0.1:{port}/healthz", server_process)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as ready:
-                assert json.loads(ready.read())["checks"] == {"database": "ok"}
+                checks = {"database": "ok", "broker": "ok"}
+                assert json.loads(ready.read())["checks"] == checks
 
 
 @pytest.mark.slow

@@ -76,6 +76,13 @@ HARDENING_CHECKS = {
     9: "test_gateway_responses_carry_the_security_headers",
     10: "test_the_production_gateway_believes_https_from_trusted_proxies_only",
 }
+# Issue 13's: one request followed through the gateway, the web app and the workers
+# (True: once per worker service). Each must run and pass.
+OBSERVABILITY_CHECKS = {
+    "test_one_request_id_in_the_gateways_the_web_apps_and_the_workers_logs": True,
+    "test_the_gateway_logs_no_secret_of_a_mailed_link": False,
+    "test_metrics_are_served_beside_each_app_never_through_the_gateway": False,
+}
 # Checks run once per worker service.
 PER_SERVICE = {1, 2, 3, 5}
 HARDENING_PER_SERVICE = {5}
@@ -236,6 +243,9 @@ def test_combination(
     for number, check in HARDENING_CHECKS.items():
         runs = len(workers) if number in HARDENING_PER_SERVICE else 1
         assert outcomes.get(check) == ["passed"] * runs, f"issue 14, item {number}: {check}"
+    for check, per_service in OBSERVABILITY_CHECKS.items():
+        runs = len(workers) if per_service else 1
+        assert outcomes.get(check) == ["passed"] * runs, f"issue 13: {check}"
     for check in DEPLOYMENT_CHECKS:
         assert outcomes.get(check) == ["passed"], check
     skipped = [test for test, results in outcomes.items() if "skipped" in results]

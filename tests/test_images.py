@@ -19,6 +19,7 @@ import pytest
 import images
 from browser import Browser, fetch
 from generated import confirmed_account, free_port, render, running, wait_for_http
+from servers import redis_server
 
 REASON = images.unavailable()
 pytestmark = [
@@ -69,9 +70,14 @@ def image_command(tag: str) -> list[str]:
     return images.inspect(tag)["Cmd"]
 
 
-def on_loopback(port: int) -> dict[str, str]:
-    # The image binds 0.0.0.0:$PORT; on the host's network, keep it to 127.0.0.1.
-    return {"PORT": str(port), "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}"}
+def on_loopback(port: int, metrics_port: int | None = None) -> dict[str, str]:
+    # The image binds 0.0.0.0:$PORT; on the host's network, keep it to 127.0.0.1. Its
+    # metrics follow the address, on a port of their own (9100 would clash between tests).
+    return {
+        "PORT": str(port),
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+        "METRICS_PORT": str(metrics_port or free_port()),
+    }
 
 
 def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
@@ -81,20 +87,20 @@ def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
     check_unprivileged(tag)
     command = ["gunicorn", "--config", "gunicorn.conf.py", f"{SLUG}:create_app()"]
     assert image_command(tag) == command
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     environment = {
-        **on_loopback(port),
+        **on_loopback(port, metrics_port),
         "SECRET_KEY": "image-" + "x" * 60,
         # The one directory the image lets its user write (docker-compose's volume).
         "DATABASE_URL": "sqlite:////app/data/app.sqlite3",
-        # Read at start, not reached: no task is sent, no mail either (production requires
-        # a mail server for the accounts).
-        "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
-        "EMAIL_URL": "smtp://127.0.0.1:9",
         "TRUSTED_HOSTS": "127.0.0.1",
+        # Read at start, not reached: no mail is sent.
+        "EMAIL_URL": "smtp://127.0.0.1:9",
     }
     log = tmp_path / "image.log"
-    with images.container(tag) as box:
+    # Readiness asks Celery's broker too: a real Redis, on the host's network.
+    with redis_server() as redis, images.container(tag) as box:
+        environment["CELERY_BROKER_URL"] = redis.url()
         # The migrations ship in the image, and apply as its user.
         box.exec("flask", "db", "upgrade", env=environment)
         server = box.start(image_command(tag), log, env=environment)
@@ -103,7 +109,17 @@ def test_flask_image(tmp_path: Path, built: dict[str, str]) -> None:
             wait_for_http(f"{base}/healthz", server, timeout=120)
             health, ready = fetch(f"{base}/healthz"), fetch(f"{base}/readyz")
             assert (health.status, health.json()) == (200, {"status": "ok"})
-            assert (ready.status, ready.json()["checks"]) == (200, {"database": "ok"})
+            checks = {"database": "ok", "broker": "ok"}
+            assert (ready.status, ready.json()["checks"]) == (200, checks)
+            # The workers' figures, written under /tmp as the image's user, and added up
+            # by gunicorn's master on the metrics port; the app's own port has none.
+            metrics = fetch(f"http://127.0.0.1:{metrics_port}/metrics")
+            assert metrics.status == 200
+            assert 'http_requests_total{method="GET",route="/readyz",status="200"} 1.0' in (
+                metrics.text
+            )
+            assert "process_resident_memory_bytes{pid=" in metrics.text
+            assert fetch(f"{base}/metrics").status == 404
             # The Celery worker's entry point loads in the image too.
             box.exec("python", "-c", f"import {SLUG}.worker", env=environment)
 
@@ -168,7 +184,7 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
         "DATABASE_URL": "sqlite:////tmp/db.sqlite3",
         "JWT_PRIVATE_KEY": private,
         "SECURE_SSL_REDIRECT": "false",
-        "EMAIL_URL": "smtp://127.0.0.1:9",  # as in test_django_image
+        "EMAIL_URL": "smtp://127.0.0.1:9",
     }
     worker_env = {**on_loopback(ports["reports"]), "JWT_PUBLIC_KEY": public}
     # As Kubernetes does (deploy/k8s/base), the gateway's upstreams.conf is replaced: here
@@ -188,18 +204,19 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
             "error_log /dev/stderr", "error_log stderr"
         )
     )
+    # The test's client stands for the TLS-ending proxy in front: trusted, as its
+    # X-Forwarded-Proto must be (trusted-proxies.conf says how).
+    trusted = tmp_path / "trusted-proxies.conf"
+    trusted.write_text(
+        "set_real_ip_from 127.0.0.1;\n"
+        "geo $realip_remote_addr $from_trusted_proxy { default 0; 127.0.0.1 1; }\n"
+    )
     http_conf = tmp_path / "http.conf"
     original = (project / "gateway" / "http.conf").read_text()
     assert "access_log /dev/stdout" in original
     http_conf.write_text(original.replace("access_log /dev/stdout", "access_log /tmp/access.log"))
-    # The TLS-ending proxy in front (an ingress, in Kubernetes) is this machine: listed as
-    # trusted, as the file tells its readers to do, its X-Forwarded-Proto is believed.
-    trusted_proxies = tmp_path / "trusted-proxies.conf"
-    trusted_proxies.write_text(
-        "set_real_ip_from 127.0.0.1;\n"
-        "geo $realip_remote_addr $from_trusted_proxy { default 0; 127.0.0.1 1; }\n"
-    )
 
+    # An account whose owner confirmed the address (as the mailed link would).
     create_user = confirmed_account("ada@example.com", "a long password")
     with (
         images.container(web) as web_box,
@@ -220,7 +237,7 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
                 f"{upstreams}:/etc/nginx/gateway/upstreams.conf:ro",
                 f"{nginx_conf}:/etc/nginx/nginx.conf:ro",
                 f"{http_conf}:/etc/nginx/gateway/http.conf:ro",
-                f"{trusted_proxies}:/etc/nginx/gateway/trusted-proxies.conf:ro",
+                f"{trusted}:/etc/nginx/gateway/trusted-proxies.conf:ro",
             ],
         )
         with (
@@ -241,5 +258,9 @@ def test_hybrid_images_route_a_logged_in_user_to_a_worker(
             fields = {"login": "ada@example.com", "password": "a long password"}
             logged_in = browser.submit("/accounts/login/", fields)
             assert logged_in.status == 302, logged_in.text
-            whoami = browser.get("/api/reports/whoami")
+            # The trusted proxy's request id is the one the gateway passes on and returns.
+            whoami = browser.request(
+                "GET", "/api/reports/whoami", headers={"X-Request-ID": "from-the-proxy-1"}
+            )
             assert whoami.json() == {"service": "reports", "user_id": user_id}
+            assert whoami.headers["X-Request-ID"] == "from-the-proxy-1"

@@ -183,3 +183,39 @@ def test_checkov_finds_nothing_and_each_exception_says_why(
     for skipped in report["results"].get("skipped_checks", []):
         reason = skipped["check_result"].get("suppress_comment", "")
         assert len(reason) > 20, f"{skipped['check_id']} is skipped without a reason"
+
+
+@parametrize_cases()
+def test_each_app_declares_its_metrics_for_scraping(name: str, overlay: str, built: dict) -> None:
+    """Every gunicorn pod (not the gateway, not Celery's workers) names its metrics port
+    and asks to be scraped there, and a network policy lets only the scrapers in."""
+    manifests = built[name, overlay]
+    scraped = {}
+    for manifest in manifests:
+        if manifest["kind"] != "Deployment" or manifest["metadata"]["name"] in (
+            "gateway",
+            "worker",
+        ):
+            continue
+        template = manifest["spec"]["template"]
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/path"] == "/metrics"
+        (container,) = template["spec"]["containers"]
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        assert ports["metrics"] == int(annotations["prometheus.io/port"]) != ports["http"]
+        scraped[template["metadata"]["labels"]["app.kubernetes.io/component"]] = ports["metrics"]
+    framework, _, _, _ = CASES[name]
+    assert set(scraped) == ({"web", "worker"} if framework == "hybrid" else {"web"})
+    (policy,) = [
+        m["spec"] for m in manifests
+        if m["kind"] == "NetworkPolicy" and m["metadata"]["name"] == "metrics-from-the-scrapers"
+    ]  # fmt: skip
+    assert set(policy["podSelector"]["matchExpressions"][0]["values"]) == set(scraped)
+    (rule,) = policy["ingress"]
+    assert [port["port"] for port in rule["ports"]] == sorted(set(scraped.values()))
+    assert "namespaceSelector" in rule["from"][0]
+    # No Service exposes the metrics port: the public route cannot reach it.
+    for manifest in manifests:
+        if manifest["kind"] == "Service":
+            assert all(port["port"] not in scraped.values() for port in manifest["spec"]["ports"])

@@ -160,8 +160,20 @@ LOCKS = (
     LockFile("flask", "requirements-dev.txt.jinja", constraints=("requirements.txt",), dev=True),
     LockFile("django", "requirements.txt.jinja"),
     LockFile("django", "requirements-dev.txt.jinja", constraints=("requirements.txt",), dev=True),
-    LockFile("hybrid", "web/requirements.txt.jinja", conditions_from=None),
     LockFile("hybrid", f"{SERVICE_DIR}/requirements.txt.jinja", conditions_from=None),
+    # The web app keeps the workers' pins of the packages both use (OpenTelemetry's, whose
+    # Django and Flask instrumentations are not always released together): the
+    # development environment holds both.
+    LockFile(
+        "hybrid",
+        "web/requirements.txt.jinja",
+        constraints=(f"../{SERVICE_LOCK}",),
+        conditions_from=None,
+        header_names={
+            f"-c ../{SERVICE_LOCK}": "-c ../services/{{ worker_services | sort | first }}"
+            "/requirements.txt",
+        },
+    ),
     # The development environment: the tools, the web app and every service.
     LockFile(
         "hybrid",

@@ -72,11 +72,19 @@ def test_only_the_gateway_reaches_the_apps(kustomization: dict) -> None:
         "podSelector": {},
         "policyTypes": ["Ingress", "Egress"],
     } in [policy["spec"] for policy in policies]
-    ingress = {
-        policy["spec"]["podSelector"]["matchLabels"][COMPONENT]: policy["spec"]["ingress"]
-        for policy in policies
-        if "ingress" in policy["spec"]
-    }
+    ingress = {}
+    for policy in policies:
+        spec = policy["spec"]
+        if "ingress" not in spec:
+            continue
+        if policy["metadata"]["name"] == "metrics-from-the-scrapers":
+            # The apps' metrics port, and only it, from the scrapers' namespace alone.
+            assert spec["podSelector"]["matchExpressions"][0]["values"] == ["web", "worker"]
+            (rule,) = spec["ingress"]
+            assert rule["ports"] == [{"port": 9100, "protocol": "TCP"}]
+            assert list(rule["from"][0]) == ["namespaceSelector"]
+            continue
+        ingress[spec["podSelector"]["matchLabels"][COMPONENT]] = spec["ingress"]
     assert set(ingress) == {"gateway", "web", "worker"}
     for component in ("web", "worker"):
         (rule,) = ingress[component]

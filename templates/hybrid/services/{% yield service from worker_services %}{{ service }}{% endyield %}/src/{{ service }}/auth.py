@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask, abort, current_app, g, request
 
+from .request_log import bind_user
+
 TOKEN_HEADER = "X-Auth-Token"  # noqa: S105 (the name of a header, not a token)
 # The only algorithm accepted: never the one a token names in its own header.
 ALGORITHMS = ["EdDSA"]
@@ -94,6 +96,7 @@ def authenticate() -> None:
         staff=claims["staff"] is True,
         used_mfa="mfa" in claims["amr"],
     )
+    bind_user(g.user.id)
 
 
 def current_user() -> User:

@@ -1,0 +1,56 @@
+"""Traces, with OpenTelemetry, only when OTEL_EXPORTER_OTLP_ENDPOINT is set: without it,
+`init_tracing` does nothing and OpenTelemetry is not even imported.
+
+Each request becomes a span, sent over OTLP/HTTP to the endpoint (a collector, or any
+backend that takes OTLP: Jaeger, Tempo, Honeycomb...). A request that carries a W3C
+`traceparent` header continues that trace: behind the hybrid's gateway, an app's spans
+join the trace the gateway starts for each request. Every log line written during a
+traced request carries its trace_id. The SDK reads the other OTEL_* variables itself
+(OTEL_SERVICE_NAME, by default the app's package name; OTEL_EXPORTER_OTLP_HEADERS;
+OTEL_TRACES_SAMPLER...).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+from flask import Flask
+from structlog.contextvars import bind_contextvars
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import Span
+
+
+def init_tracing(app: Flask) -> None:
+    if not app.config["OTEL_EXPORTER_OTLP_ENDPOINT"]:
+        return
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    FlaskInstrumentor().instrument_app(
+        app, tracer_provider=tracer_provider(app.name), request_hook=log_trace_id
+    )
+
+
+@cache
+def tracer_provider(default_name: str) -> TracerProvider:
+    """The process's one provider, made by the first app (tests make several)."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    name = os.environ.get("OTEL_SERVICE_NAME") or default_name
+    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    # Spans leave in batches, from a thread of the SDK's (started again in each process
+    # gunicorn forks).
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def log_trace_id(span: Span, environ: object) -> None:
+    bind_contextvars(trace_id=format(span.get_span_context().trace_id, "032x"))
