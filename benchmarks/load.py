@@ -116,15 +116,17 @@ def _workers(master_pid: int) -> list[Path]:
     return found
 
 
-def recycling(config: Path, max_requests: int | None = None) -> str:
-    """The worker recycling a gunicorn.conf.py sets (or `max_requests`, given on the
-    command line instead), as the benchmarks print it."""
+def recycling(config: Path, max_requests: int | None = None, jitter: int | None = None) -> str:
+    """The worker recycling a gunicorn.conf.py sets (or `max_requests` and `jitter`, given
+    on the command line instead), as the benchmarks print it."""
     settings = runpy.run_path(str(config))
     if max_requests is None:
         max_requests = settings.get("max_requests", 0)
+    if jitter is None:
+        jitter = settings.get("max_requests_jitter", 0)
     if not max_requests:
         return "no worker recycling"
-    return f"max_requests {max_requests} (jitter {settings.get('max_requests_jitter', 0)})"
+    return f"max_requests {max_requests} (jitter {jitter})"
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """Throughput and memory of the generated Flask app against a bare Flask app (not a test).
 
     python benchmarks/flask/bench.py [--duration 10] [--rounds 3] [--connections 16]
-                                     [--features database,auth,...] [--max-requests N]
+                                     [--features database,auth,...]
+                                     [--max-requests N] [--max-requests-jitter N]
 
 Renders templates/flask (default answers, or the --features given) and serves, one
 after the other and with the same gunicorn settings (the project's gunicorn.conf.py,
-one worker, no access log; --max-requests overrides its worker recycling):
+one worker, no access log; --max-requests and --max-requests-jitter override its
+worker recycling):
 - the generated app, in production settings (APP_ENV=production);
 - a bare `Flask(__name__)` app whose `/` returns "Hello, World!".
 `wrk` loads each on 127.0.0.1. Rounds alternate between the apps and the median is
@@ -54,6 +56,7 @@ def main() -> None:
     parser.add_argument(
         "--max-requests", type=int, help="gunicorn's max_requests (default: gunicorn.conf.py's)"
     )
+    parser.add_argument("--max-requests-jitter", type=int, help="(default: gunicorn.conf.py's)")
     args = parser.parse_args()
     answers = {} if args.features is None else {"features": args.features.split(",")}
     require("wrk")
@@ -80,6 +83,8 @@ def main() -> None:
         options += ("--access-logfile", "/dev/null")
         if args.max_requests is not None:
             options += ("--max-requests", str(args.max_requests))
+        if args.max_requests_jitter is not None:
+            options += ("--max-requests-jitter", str(args.max_requests_jitter))
 
         results: dict[str, list[float]] = {"bare /": [], "/healthz": [], "/": []}
         memory: dict[str, list[Memory]] = {"bare": [], "generated": []}
@@ -102,7 +107,8 @@ def main() -> None:
 
         bare = statistics.median(results["bare /"])
         print(f"features: {args.features if answers else 'template default'}")
-        setting = recycling(project / "gunicorn.conf.py", args.max_requests)
+        config = project / "gunicorn.conf.py"
+        setting = recycling(config, args.max_requests, args.max_requests_jitter)
         print(
             f"gunicorn: gthread, 1 worker, {setting}; wrk: 2 threads, {args.connections} "
             f"connections, {args.duration} s per run, median of {args.rounds} rounds"
