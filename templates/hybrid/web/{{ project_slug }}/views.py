@@ -60,7 +60,7 @@ from .users.models import User
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # A worker service's name, as the template's questions allow it.
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_]*")
-# What Django's session keys look like (others are not looked up in known_sessions).
+# What Django's session keys look like (no other cookie value is looked up below).
 SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
 # Django's CSRF checks, run by hand against the original request (see below).
 csrf_checks = CsrfViewMiddleware(lambda request: HttpResponse())
