@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -43,10 +44,17 @@ class Load:
 
 
 def wrk(
-    url: str, duration: int, connections: int, headers: Mapping[str, str] | None = None
+    url: str,
+    duration: int,
+    connections: int,
+    headers: Mapping[str, str] | None = None,
+    script: Path | None = None,
 ) -> Load:
-    """Load `url` for `duration` seconds; exits if any response was not a success."""
+    """Load `url` for `duration` seconds (with a Lua `script` that makes each request,
+    if given); exits if any response was not a success."""
     options = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    if script is not None:
+        options += ["--script", str(script)]
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s"]
     output = subprocess.run(
         [*command, "--latency", *options, url], capture_output=True, text=True, check=True
@@ -108,13 +116,29 @@ def _workers(master_pid: int) -> list[Path]:
     return found
 
 
+def recycling(config: Path, max_requests: int | None = None, jitter: int | None = None) -> str:
+    """The worker recycling a gunicorn.conf.py sets (or `max_requests` and `jitter`, given
+    on the command line instead), as the benchmarks print it."""
+    settings = runpy.run_path(str(config))
+    if max_requests is None:
+        max_requests = settings.get("max_requests", 0)
+    if jitter is None:
+        jitter = settings.get("max_requests_jitter", 0)
+    if not max_requests:
+        return "no worker recycling"
+    return f"max_requests {max_requests} (jitter {jitter})"
+
+
 @dataclass(frozen=True)
 class Memory:
     """A worker's memory in MiB. RSS counts every page it maps, including those it shares
-    with the master (`preload_app`); USS only its own pages: what one more worker costs."""
+    with the master (`preload_app`); USS only its own pages: what one more worker costs;
+    PSS its own pages plus its share of each shared page (a page shared by 3 processes
+    counts for a third): the processes' PSS add up to the memory they use together."""
 
     rss_mib: float
     uss_mib: float
+    pss_mib: float
 
 
 def worker_memory(master_pid: int) -> list[Memory]:
@@ -123,8 +147,32 @@ def worker_memory(master_pid: int) -> list[Memory]:
         rollup = (pid_dir / "smaps_rollup").read_text()
         kib = {key: int(value) for key, value in re.findall(r"^(\w+):\s+(\d+) kB", rollup, re.M)}
         private = kib["Private_Clean"] + kib["Private_Dirty"]
-        sizes.append(Memory(kib["Rss"] / 1024, private / 1024))
+        sizes.append(Memory(kib["Rss"] / 1024, private / 1024, kib["Pss"] / 1024))
     return sizes
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by a process and its descendants, those
+    that have ended included (a parent that reaps a child adds the child's time to its
+    own children's time, cutime and cstime): a gunicorn master's workers, restarted or
+    not, or nginx's."""
+    ticks = 0
+    pending = [pid]
+    children: dict[int, list[int]] = {}
+    for pid_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            children.setdefault(int(_stat_fields(pid_dir)[1]), []).append(int(pid_dir.name))
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    while pending:
+        current = pending.pop()
+        pending += children.get(current, [])
+        try:
+            fields = _stat_fields(Path(f"/proc/{current}"))
+        except (OSError, IndexError):
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(master_pid: int) -> float:

@@ -193,7 +193,8 @@ def main() -> None:
             return statistics.median(getattr(results[name], kind))
 
         print(f"gunicorn: {args.workers} workers x {os.environ.get('GUNICORN_THREADS', 4)} "
-              f"threads (gthread), access log {'off' if args.no_access_log else 'on'}; wrk: "
+              f"threads (gthread), no worker recycling (--max-requests 0), access log "
+              f"{'off' if args.no_access_log else 'on'}; wrk: "
               f"{args.connections} connections, {args.duration} s per measurement; medians "
               f"of {args.rounds} rounds")  # fmt: skip
         print("                                    req/s   req per worker CPU-second")

@@ -126,6 +126,76 @@ def test_the_session_ends_at_logout(user):
     assert verify(browser).status_code == 401
 
 
+# The check after the first of a session reuses what it found (views.py): each way of
+# ending a session must still be refused on the very next request.
+
+
+def test_a_deactivation_is_refused_on_the_very_next_request(user):
+    browser = logged_in(user)
+    assert verify(browser).status_code == 204
+    user.is_active = False
+    user.save()
+    assert verify(browser).status_code == 401
+
+
+def test_a_password_change_ends_other_sessions_on_the_very_next_request(user):
+    browser = logged_in(user)
+    assert verify(browser).status_code == 204
+    user.set_password("another long password")
+    user.save()
+    assert verify(browser).status_code == 401
+
+
+def test_an_expired_session_is_refused_on_the_very_next_request(user):
+    browser = logged_in(user)
+    assert verify(browser).status_code == 204
+    session = browser.session
+    session.set_expiry(-1)
+    session.save()
+    assert verify(browser).status_code == 401
+
+
+def test_after_the_first_check_a_request_costs_one_query_and_no_new_token(
+    user, django_assert_num_queries
+):
+    browser = logged_in(user)
+    first = verify(browser)["X-Auth-Token"]
+    with django_assert_num_queries(1):
+        again = verify(browser)["X-Auth-Token"]
+    assert again == first
+    # A token is for one method: another method gets its own.
+    assert decode(verify(browser, "HEAD")["X-Auth-Token"])["htm"] == "HEAD"
+
+
+def test_a_change_of_groups_makes_a_new_token_at_once(user):
+    browser = logged_in(user)
+    assert decode(verify(browser)["X-Auth-Token"])["groups"] == []
+    user.groups.add(Group.objects.create(name="analysts"))
+    assert decode(verify(browser)["X-Auth-Token"])["groups"] == ["analysts"]
+
+
+def test_a_token_is_reused_for_half_its_lifetime_at_most(user, settings):
+    settings.JWT_LIFETIME_SECONDS = 2
+    browser = logged_in(user)
+    first = verify(browser)["X-Auth-Token"]
+    assert verify(browser)["X-Auth-Token"] == first
+    time.sleep(1.1)
+    assert verify(browser)["X-Auth-Token"] != first
+
+
+def test_staff_without_two_factor_authentication_get_no_token(django_user_model, password):
+    staff = django_user_model.objects.create_user(
+        email="staff@example.com", password=password, is_staff=True
+    )
+    response = verify(logged_in(staff))
+    assert response.status_code == 403
+    assert "X-Auth-Token" not in response
+
+
+def test_a_host_not_allowed_is_refused(user):
+    assert verify(logged_in(user), HOST="attacker.example").status_code == 400
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_unsafe_methods_need_the_csrf_token(user, method):
     browser = logged_in(user)

@@ -24,19 +24,19 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .users.models import User
-
 ALGORITHM = "EdDSA"
 
 
-def issue_token(user: User, service: str, method: str, used_mfa: bool) -> str:
+def issue_token(
+    user_id: int, service: str, method: str, *, groups: list[str], staff: bool, used_mfa: bool
+) -> str:
     now = int(time.time())
     claims = {
-        "sub": str(user.pk),
+        "sub": str(user_id),
         "aud": service,
         "htm": method,
-        "groups": sorted(user.groups.values_list("name", flat=True)),
-        "staff": user.is_staff,
+        "groups": groups,
+        "staff": staff,
         "amr": ["pwd", "mfa"] if used_mfa else ["pwd"],
         "iat": now,
         "exp": now + settings.JWT_LIFETIME_SECONDS,

@@ -7,33 +7,119 @@ in X-Worker-Service. The answer:
 - 401 when nobody is logged in;
 - 403 when the original request would change state (POST, PUT, PATCH, DELETE) without
   the CSRF token of a page of this site in its X-CSRFToken header, or comes from
-  another site (Origin): Django's own CSRF checks, applied to the original request; and
-  when no valid service name came with it;
+  another site (Origin): Django's own CSRF checks, applied to the original request; when
+  no valid service name came with it; and for staff who have yet to turn on the
+  two-factor authentication MFA_REQUIRED_FOR_STAFF asks of them;
 - 204 otherwise, with the user's id in X-Auth-User-Id and a short-lived token in
   X-Auth-Token (tokens.py), good for that service and that method only, saying the
   user's groups and whether the login used a second factor; the gateway passes both
   on, in place of anything the client sent.
+
+Asked before every request to a worker, it does no more than that answer needs: it runs
+ahead of the rest of the middleware (VerifyFirstMiddleware). The first time a process
+sees a session, Django loads and checks the session and its user, as for a page. For the
+next RECHECK_SECONDS, a single query checks that the session is still stored and
+unexpired, and that its user is still active, with the same password and staff status,
+and reads the user's groups: a logout, a deactivated account or a changed password is
+refused on the very next request, and the groups are always current. Two things found by
+the full check are relied on for up to RECHECK_SECONDS: whether the session's login used
+a second factor, and whether a staff member still lacks two-factor authentication. A
+token made for a session, service and method is handed out again, while it says the
+same, for half a token's lifetime (7.5 s by default).
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 
 from allauth.account.authentication import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, get_user
+from django.contrib.auth.models import Group
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
+from django.db.models.options import Options
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from .tokens import issue_token
+from .users.models import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # A worker service's name, as the template's questions allow it.
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# What Django's session keys look like (no other cookie value is looked up below).
+SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
 # Django's CSRF checks, run by hand against the original request (see below).
 csrf_checks = CsrfViewMiddleware(lambda request: HttpResponse())
+# Sessions live in the database (Django's default engine).
+sessions = import_module(settings.SESSION_ENGINE).SessionStore
+
+
+# How long a process relies on what a session's full check found besides what a single
+# query checks again on every request: how the session logged in (a second factor or
+# not), and whether a staff member still lacks two-factor authentication.
+RECHECK_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CheckedSession:
+    """What the full check of a session found (Django's, as for a page)."""
+
+    user_id: int
+    # The password-derived hash the session was logged in with (Django's
+    # HASH_SESSION_KEY): a session key keeps it until the session ends.
+    password_hash: str
+    staff: bool
+    used_mfa: bool
+    # Staff without the two-factor authentication MFA_REQUIRED_FOR_STAFF asks of them.
+    mfa_missing: bool
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as this request's check found: what a token says."""
+
+    session: CheckedSession
+    groups: tuple[str, ...]
+
+
+# Per process, by session key: sessions fully checked in the last RECHECK_SECONDS, and
+# the tokens made in the last half of a token's lifetime, by session, service and
+# method. A revocation never depends on them: the session and its user are checked
+# against the database on every request, so a process need not learn of a logout
+# handled by another.
+checked_sessions = LocMemCache(
+    "verify-sessions", {"TIMEOUT": RECHECK_SECONDS, "OPTIONS": {"MAX_ENTRIES": 20_000}}
+)
+issued_tokens = LocMemCache("verify-tokens", {"OPTIONS": {"MAX_ENTRIES": 20_000}})
+
+
+class VerifyFirstMiddleware:
+    """Answers /auth/verify/ before the middleware after it runs: sessions, messages,
+    CSRF (verify runs the checks itself), content security policy, allauth's and
+    axes's, none of which its answer needs. Place it right after SecurityMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.path = reverse("auth-verify")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == self.path:
+            return verify(request)
+        return self.get_response(request)
 
 
 # csrf_exempt: the subrequest itself is a GET, which the CSRF middleware would accept and
@@ -42,24 +128,124 @@ csrf_checks = CsrfViewMiddleware(lambda request: HttpResponse())
 @never_cache
 @require_safe
 def verify(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
+    request.get_host()  # refuses a Host not in ALLOWED_HOSTS, as CommonMiddleware does
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    caller = known_caller(key) or check_caller(request, key)
+    if caller is None:
         return HttpResponse(status=401)
     method = request.headers.get("X-Original-Method", request.method).upper()
     if method not in SAFE_METHODS and csrf_rejects(request, method):
         return HttpResponse(status=403)
     service = request.headers.get("X-Worker-Service", "")
-    if not SERVICE_NAME.fullmatch(service):
+    if not SERVICE_NAME.fullmatch(service) or caller.session.mfa_missing:
         return HttpResponse(status=403)
     response = HttpResponse(status=204)
-    response["X-Auth-User-Id"] = str(request.user.pk)
-    response["X-Auth-Token"] = issue_token(request.user, service, method, used_mfa(request))
+    response["X-Auth-User-Id"] = str(caller.session.user_id)
+    response["X-Auth-Token"] = token_for(caller, key, service, method)
     return response
 
 
-def used_mfa(request: HttpRequest) -> bool:
-    """Whether this session's login included a second factor (allauth records how)."""
-    records = get_authentication_records(request, request.user)
-    return any(record["method"] == "mfa" for record in records)
+def known_caller(key: str) -> Caller | None:
+    """The caller, from a session this process fully checked recently, if one query
+    finds it still valid: the session stored and unexpired, its user active, with the
+    password it logged in with and staff or not as then; with the user's groups."""
+    session = checked_sessions.get(key) if SESSION_KEY.fullmatch(key) else None
+    if session is None:
+        return None
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(caller_query(), [session.user_id, key, now])
+        found = cursor.fetchall()
+    if not found:
+        checked_sessions.delete(key)
+        return None
+    password, staff, _ = found[0]
+    password_hash = User(password=password).get_session_auth_hash()
+    if staff != session.staff or not constant_time_compare(password_hash, session.password_hash):
+        return None  # checked again in full
+    return Caller(session, tuple(sorted(group for _, _, group in found if group is not None)))
+
+
+# known_caller's query: the user's password, staff status and group names (a row per
+# group), if the user is active and the session stored and unexpired. In SQL rather than
+# through the ORM, which spent most of this view's time building the same SQL again for
+# every request. caller_query() fills in the tables' and columns' names from the models;
+# the values (%s) are always query parameters.
+CALLER_QUERY = (
+    "SELECT u.{password}, u.{is_staff}, g.{name} FROM {user_table} u"
+    " LEFT JOIN {member_table} m ON m.{member_user} = u.{user_id}"
+    " LEFT JOIN {group_table} g ON g.{group_id} = m.{member_group}"
+    " WHERE u.{user_id} = %s AND u.{is_active} AND EXISTS (SELECT 1 FROM {session_table} s"
+    " WHERE s.{session_key} = %s AND s.{expire_date} > %s)"
+)
+
+
+@cache
+def caller_query() -> str:
+    quote = connection.ops.quote_name
+    user, group = User._meta, Group._meta
+    member = User.groups.through._meta
+    stored = sessions.get_model_class()._meta
+
+    def column(meta: Options, field: str) -> str:
+        return quote(meta.get_field(field).column)
+
+    return CALLER_QUERY.format(
+        password=column(user, "password"),
+        is_staff=column(user, "is_staff"),
+        is_active=column(user, "is_active"),
+        name=column(group, "name"),
+        user_table=quote(user.db_table),
+        user_id=quote(user.pk.column),
+        member_table=quote(member.db_table),
+        member_user=column(member, "user"),
+        member_group=column(member, "group"),
+        group_table=quote(group.db_table),
+        group_id=quote(group.pk.column),
+        session_table=quote(stored.db_table),
+        session_key=column(stored, "session_key"),
+        expire_date=column(stored, "expire_date"),
+    )
+
+
+def check_caller(request: HttpRequest, key: str) -> Caller | None:
+    """The session and its user, loaded and checked by Django as for a page (which ends
+    a session whose user is inactive or changed their password), and the user's groups."""
+    request.session = sessions(key or None)
+    user = get_user(request)
+    if not user.is_authenticated:
+        return None
+    session = CheckedSession(
+        user_id=user.pk,
+        password_hash=request.session[HASH_SESSION_KEY],
+        staff=user.is_staff,
+        used_mfa=any(r["method"] == "mfa" for r in get_authentication_records(request, user)),
+        mfa_missing=settings.MFA_REQUIRED_FOR_STAFF and user.is_staff and not is_mfa_enabled(user),
+    )
+    if request.session.session_key == key:  # not moved to a new key (SECRET_KEY_FALLBACKS)
+        checked_sessions.set(key, session)
+    return Caller(session, tuple(sorted(user.groups.values_list("name", flat=True))))
+
+
+def token_for(caller: Caller, key: str, service: str, method: str) -> str:
+    """The token this process made for the session, service and method in the last half
+    of a token's lifetime, if it says the same; else a new one."""
+    issued = issued_tokens.get(f"{key}:{service}:{method}")
+    if issued is not None and issued[0] == caller:
+        return issued[1]
+    session = caller.session
+    token = issue_token(
+        session.user_id,
+        service,
+        method,
+        groups=list(caller.groups),
+        staff=session.staff,
+        used_mfa=session.used_mfa,
+    )
+    if SESSION_KEY.fullmatch(key):
+        lifetime = settings.JWT_LIFETIME_SECONDS
+        issued_tokens.set(f"{key}:{service}:{method}", (caller, token), timeout=lifetime / 2)
+    return token
 
 
 def csrf_rejects(request: HttpRequest, method: str) -> bool:
