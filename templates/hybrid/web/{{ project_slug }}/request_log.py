@@ -74,14 +74,7 @@ class RequestLogMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> None:
         """The URL is resolved: name the route, hide the URL's secrets, name the user."""
-        context = {"route": "/" + (request.resolver_match.route if request.resolver_match else "")}
-        secrets = [str(value) for name, value in kwargs.items() if is_secret(name)]
-        if secrets:
-            path = request.path
-            for secret in secrets:
-                path = path.replace(secret, REDACTED)
-            context["path"] = path
-        bind_contextvars(**context)
+        name_route(request, kwargs)
         bind_user(request)
 
     def record(self, request: HttpRequest, status: int, seconds: float) -> None:
@@ -91,6 +84,19 @@ class RequestLogMiddleware:
         metrics.observe(route, request.method or "", status, seconds)
         write = log.debug if request.path in PROBES else log.info
         write("request", status=status, duration_ms=round(seconds * 1000, 2))
+
+
+def name_route(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+    """Name the request's route (its URL pattern) in every line of it from now on and in
+    its metrics, with the values of the URL's parts that hold a secret hidden in its path."""
+    context = {"route": "/" + (request.resolver_match.route if request.resolver_match else "")}
+    secrets = [str(value) for name, value in kwargs.items() if is_secret(name)]
+    if secrets:
+        path = request.path
+        for secret in secrets:
+            path = path.replace(secret, REDACTED)
+        context["path"] = path
+    bind_contextvars(**context)
 
 
 def bind_user(request: HttpRequest) -> None:

@@ -47,13 +47,17 @@ from django.db import connection
 from django.db.models.options import Options
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
+from structlog.contextvars import bind_contextvars
 
+from config.tracing import name_span_route
+
+from .request_log import name_route
 from .tokens import issue_token
 from .users.models import User
 
@@ -115,9 +119,15 @@ class VerifyFirstMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.path = reverse("auth-verify")
+        self.match = resolve(self.path)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info == self.path:
+            # The middleware name a request's route in process_view, which Django runs
+            # after the whole chain: named here for the log line, metrics and trace.
+            request.resolver_match = self.match
+            name_route(request, {})
+            name_span_route(request, self.match.route)
             return verify(request)
         return self.get_response(request)
 
@@ -133,6 +143,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     caller = known_caller(key) or check_caller(request, key)
     if caller is None:
         return HttpResponse(status=401)
+    bind_contextvars(user_id=str(caller.session.user_id))  # in the request's log line
     method = request.headers.get("X-Original-Method", request.method).upper()
     if method not in SAFE_METHODS and csrf_rejects(request, method):
         return HttpResponse(status=403)
