@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from filelock import FileLock
 
 from conftest import REPO
@@ -284,3 +285,71 @@ def confirmed_account(email: str, password: str) -> str:
         "EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)\n"
         "print(user.pk)\n"
     )
+
+
+@dataclass(frozen=True)
+class DevelopmentHybrid:
+    """A rendered hybrid project with one worker service, run as `honcho start` runs it
+    (development settings): its gateway on `base`, the web app and the worker under
+    gunicorn on ports of their own, each log in `root`/<name>.log."""
+
+    project: Path
+    root: Path
+    worker: str
+    environment: dict[str, str]
+
+    @classmethod
+    def render(cls, root: Path, **settings: str) -> DevelopmentHybrid:
+        """The default hybrid in `root`, with `settings` for all its processes."""
+        project = render("hybrid", {}, root / "project")
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+        (worker,) = answers["worker_services"]
+        ports = ("PORT", "WEB_PORT", f"{worker.upper()}_PORT")
+        environment = {
+            **{name: str(free_port()) for name in ports},
+            "DJANGO_SETTINGS_MODULE": "config.settings.development",
+            "APP_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+            "GATEWAY_RUN_DIR": str(root / "gateway"),
+            **settings,
+        }
+        return cls(project, root, worker, environment)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.environment['PORT']}"
+
+    def manage(self, env: ProjectEnv, *args: str, **settings: str) -> str:
+        """Run the web app's manage.py; what it printed."""
+        environment = {**self.environment, **settings}
+        done = env.run("python", "manage.py", *args, cwd=self.project / "web", env=environment)
+        assert_ok(done, f"manage.py {args[0]}")
+        return done.stdout
+
+    def start(
+        self, stack: contextlib.ExitStack, env: ProjectEnv, web_settings: Mapping[str, str] = {}
+    ) -> None:
+        """Start the three (stopped when `stack` closes), each serving its metrics on a
+        port of its own, and wait until the gateway answers."""
+        worker = self.worker
+        gunicorn = ["python", "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind"]
+        worker_port = self.environment[f"{worker.upper()}_PORT"]
+        commands = {
+            "web": (
+                [*gunicorn, f"127.0.0.1:{self.environment['WEB_PORT']}", "config.wsgi"],
+                self.project / "web",
+                dict(web_settings),
+            ),
+            worker: (
+                [*gunicorn, f"127.0.0.1:{worker_port}", f"{worker}:create_app()"],
+                self.project / "services" / worker,
+                {"PYTHONPATH": "src"},
+            ),
+            "gateway": (["python", "gateway/run.py"], self.project, {}),
+        }
+        for name, (command, cwd, own) in commands.items():
+            log = self.root / f"{name}.log"
+            environment = {**self.environment, "METRICS_PORT": str(free_port()), **own}
+            process = env.popen(*command, cwd=cwd, env=environment, log=log)
+            stack.enter_context(running(process, log))
+        wait_for_http(f"{self.base}/healthz", timeout=120, until_ok=True)

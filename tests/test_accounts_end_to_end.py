@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pyotp
 import pytest
-import yaml
 
 from browser import Browser, chromium_with_a_passkey
 from generated import (
+    DevelopmentHybrid,
     ProjectEnv,
     assert_ok,
     confirmed_account,
@@ -110,42 +110,16 @@ def _django_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
 
 def _hybrid_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
     """The default hybrid project: its gateway in front of the web app and the worker."""
-    project = render("hybrid", {}, root / "project")
-    env: ProjectEnv = project_env(project_requirements(project))
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    (worker,) = answers["worker_services"]
-    ports = {"PORT": free_port(), "WEB_PORT": free_port(), f"{worker.upper()}_PORT": free_port()}
-    environment = {
-        **{name: str(port) for name, port in ports.items()},
-        "DJANGO_SETTINGS_MODULE": "config.settings.development",
-        "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "EMAIL_URL": smtp.url,
-        "CACHE_URL": f"filecache://{root / 'cache'}",
-        "GATEWAY_RUN_DIR": str(root / "gateway"),
-    }
-    web = project / "web"
-    site = Site("hybrid", f"http://127.0.0.1:{ports['PORT']}", False, root / "cache", worker)
+    hybrid = DevelopmentHybrid.render(
+        root, EMAIL_URL=smtp.url, CACHE_URL=f"filecache://{root / 'cache'}"
+    )
+    env: ProjectEnv = project_env(project_requirements(hybrid.project))
+    site = Site("hybrid", hybrid.base, False, root / "cache", hybrid.worker)
     # Development settings make the key pair the web app and the worker share.
-    existing = ["shell", "-c", confirmed_account(site.existing, PASSWORD)]
-    for step in (["migrate"], existing):
-        assert_ok(env.run("python", "manage.py", *step, cwd=web, env=environment), step[0])
-    gunicorn = ["python", "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind"]
-    commands = {
-        "web": ([*gunicorn, f"127.0.0.1:{ports['WEB_PORT']}", "config.wsgi"], web, {}),
-        worker: (
-            [*gunicorn, f"127.0.0.1:{ports[f'{worker.upper()}_PORT']}", f"{worker}:create_app()"],
-            project / "services" / worker,
-            {"PYTHONPATH": "src"},
-        ),
-        "gateway": (["python", "gateway/run.py"], project, {}),
-    }
+    hybrid.manage(env, "migrate")
+    hybrid.manage(env, "shell", "-c", confirmed_account(site.existing, PASSWORD))
     with contextlib.ExitStack() as stack:
-        for name, (command, cwd, extra) in commands.items():
-            log = root / f"{name}.log"
-            process = env.popen(*command, cwd=cwd, env={**environment, **extra}, log=log)
-            stack.enter_context(running(process, log))
-        wait_for_http(f"{site.base}/healthz", timeout=120, until_ok=True)
+        hybrid.start(stack, env)
         yield site
 
 

@@ -25,21 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from browser import Browser, Response
 from generated import (
+    DevelopmentHybrid,
     ProjectEnv,
-    assert_ok,
     confirmed_account,
-    free_port,
     project_env,
     project_requirements,
-    render,
-    running,
-    wait_for_http,
 )
 
 pytestmark = pytest.mark.slow
@@ -196,10 +191,6 @@ def hybrid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hybrid]:
     """The default hybrid project: gateway, web app and worker under gunicorn, sending
     their traces and error reports to one receiver."""
     root = tmp_path_factory.mktemp("observability")
-    project = render("hybrid", {}, root / "project")
-    env: ProjectEnv = project_env(project_requirements(project))
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    (worker,) = answers["worker_services"]
     extra = root / "extra"
     extra.mkdir()
     (extra / "failing_urls.py").write_text(FAILING_URLS)
@@ -207,50 +198,23 @@ def hybrid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hybrid]:
 
     receiver = Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    ports = {"PORT": free_port(), "WEB_PORT": free_port(), f"{worker.upper()}_PORT": free_port()}
-    environment = {
-        **{name: str(port) for name, port in ports.items()},
-        "DJANGO_SETTINGS_MODULE": "config.settings.development",
-        "APP_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "GATEWAY_RUN_DIR": str(root / "gateway"),
-        "LOG_FORMAT": "json",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.base,
+    hybrid = DevelopmentHybrid.render(
+        root,
+        LOG_FORMAT="json",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.base,
         # Spans leave within 0.1 s of their end rather than 5 s.
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-        "SENTRY_DSN": receiver.base.replace("http://", "http://public-key@") + "/1",
-    }
-    web = project / "web"
-    shell = ["shell", "--verbosity", "0", "-c", confirmed_account(EMAIL, PASSWORD)]
-    assert_ok(env.run("python", "manage.py", "migrate", cwd=web, env=environment), "migrate")
-    made = env.run("python", "manage.py", *shell, cwd=web, env=environment)
-    assert_ok(made, "account")
-    user_id = made.stdout.strip().splitlines()[-1]
-
-    gunicorn = ["python", "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind"]
-    commands = {
-        "web": (
-            [*gunicorn, f"127.0.0.1:{ports['WEB_PORT']}", "config.wsgi"],
-            web,
-            {"DJANGO_SETTINGS_MODULE": "failing_settings", "PYTHONPATH": str(extra)},
-        ),
-        worker: (
-            [*gunicorn, f"127.0.0.1:{ports[f'{worker.upper()}_PORT']}", f"{worker}:create_app()"],
-            project / "services" / worker,
-            {"PYTHONPATH": "src"},
-        ),
-        "gateway": (["python", "gateway/run.py"], project, {}),
-    }
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        SENTRY_DSN=receiver.base.replace("http://", "http://public-key@") + "/1",
+    )
+    env: ProjectEnv = project_env(project_requirements(hybrid.project))
+    hybrid.manage(env, "migrate")
+    made = hybrid.manage(env, "shell", "--verbosity", "0", "-c", confirmed_account(EMAIL, PASSWORD))
+    user_id = made.strip().splitlines()[-1]
     with contextlib.ExitStack() as stack:
         stack.callback(receiver.shutdown)
-        for name, (command, cwd, own) in commands.items():
-            log = root / f"{name}.log"
-            metrics = {"METRICS_PORT": str(free_port())}
-            process = env.popen(*command, cwd=cwd, env={**environment, **metrics, **own}, log=log)
-            stack.enter_context(running(process, log))
-        base = f"http://127.0.0.1:{ports['PORT']}"
-        wait_for_http(f"{base}/healthz", timeout=120, until_ok=True)
-        yield Hybrid(base, worker, root, receiver, user_id)
+        failing = {"DJANGO_SETTINGS_MODULE": "failing_settings", "PYTHONPATH": str(extra)}
+        hybrid.start(stack, env, web_settings=failing)
+        yield Hybrid(hybrid.base, hybrid.worker, root, receiver, user_id)
 
 
 def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Hybrid) -> None:
