@@ -6,7 +6,8 @@ nothing else about the user: no IP address, cookies or request bodies of users
 (send_default_pii off), no local variables of the failing code (they hold whatever the
 code held: form fields, addresses), no query string, the request's or its Referer's
 (tokens travel there); and, as in the logs, every value whose name says it is a secret,
-anywhere in a report, is replaced by "[redacted]". The SDK reads SENTRY_ENVIRONMENT and SENTRY_RELEASE itself.
+anywhere in a report, is replaced by "[redacted]". The SDK reads SENTRY_ENVIRONMENT and
+SENTRY_RELEASE itself.
 """
 
 from __future__ import annotations
