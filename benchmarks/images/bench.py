@@ -81,10 +81,15 @@ def measure(name: str, context: Path, environment: dict[str, str], rounds: int) 
         starts = []
         for _ in range(rounds):
             port = free_port()
-            loopback = {"PORT": str(port), "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}"}
+            loopback = {
+                "PORT": str(port),
+                "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+                "METRICS_PORT": str(free_port()),
+            }
             starts.append(cold_start(tag, command, {**environment, **loopback}, port))
         port = free_port()
         env = {**environment, "PORT": str(port), "WEB_CONCURRENCY": "2"}
+        env["METRICS_PORT"] = str(free_port())
         env["GUNICORN_CMD_ARGS"] = f"--bind 127.0.0.1:{port}"
         with tempfile.TemporaryDirectory() as scratch, images.container(tag) as box:
             log = Path(scratch) / "log"
@@ -130,14 +135,17 @@ def main() -> None:
     base_size, base_start = baseline(args.rounds)
     print(f"baseline ({images.STANDIN}): {base_size / 1e6:.0f} MB, cold start {base_start:.2f} s")
 
-    secret = {"SECRET_KEY": "bench-" + "x" * 60}
+    # What production requires of every app: a secret key, and a mail server for the
+    # accounts (read at start, never reached: no mail is sent).
+    secret = {"SECRET_KEY": "bench-" + "x" * 60, "EMAIL_URL": "smtp://127.0.0.1:9"}
     work = Path(tempfile.mkdtemp(prefix="scaffold-images-bench-"))
     try:
         subjects: list[tuple[str, Path, dict[str, str]]] = []
         chosen = args.templates.split(",")
         if "flask" in chosen:
             project = render("flask", {}, work / "flask")
-            subjects.append(("flask", project, {**secret, "DATABASE_URL": "sqlite:////tmp/db"}))
+            flask = {**secret, "TRUSTED_HOSTS": "127.0.0.1", "DATABASE_URL": "sqlite:////tmp/db"}
+            subjects.append(("flask", project, flask))
         if "django" in chosen:
             project = render("django", {}, work / "django")
             django = {**secret, "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": "sqlite:////tmp/db"}
