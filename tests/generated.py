@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import itertools
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -287,6 +288,25 @@ def confirmed_account(email: str, password: str) -> str:
     )
 
 
+def confirmed_flask_account(email: str, password: str) -> str:
+    """The Flask projects' `confirmed_account`: a `python -c` script, run with the app's
+    settings, making an account whose owner confirmed the email address; it prints the
+    account's id."""
+    return (
+        "from flask_security import hash_password\n"
+        "from flask_security.confirmable import confirm_user\n"
+        "from my_project import create_app\n"
+        "from my_project.extensions import db\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    datastore = app.extensions['security'].datastore\n"
+        f"    user = datastore.create_user(email={email!r}, password=hash_password({password!r}))\n"
+        "    confirm_user(user)\n"
+        "    db.session.commit()\n"
+        "    print(user.id)\n"
+    )
+
+
 @dataclass(frozen=True)
 class DevelopmentHybrid:
     """A rendered hybrid project with one worker service, run as `honcho start` runs it
@@ -353,3 +373,102 @@ class DevelopmentHybrid:
             process = env.popen(*command, cwd=cwd, env=environment, log=log)
             stack.enter_context(running(process, log))
         wait_for_http(f"{self.base}/healthz", timeout=120, until_ok=True)
+
+
+@dataclass(frozen=True)
+class ProductionApp:
+    """A rendered Flask or Django project (default answers) run as on a server: gunicorn
+    with the project's gunicorn.conf.py, production settings, a SQLite database in
+    `root`, each server's log in `root`/<name>.log."""
+
+    framework: str
+    project: Path
+    root: Path
+    environment: dict[str, str]
+
+    @classmethod
+    def render(cls, framework: str, root: Path, **settings: str) -> ProductionApp:
+        """The default `framework` project in `root`, with `settings` for all its commands."""
+        project = render(framework, {}, root / "project")
+        own = {
+            "django": {
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            },
+            "flask": {
+                "APP_ENV": "production",
+                "TRUSTED_HOSTS": "127.0.0.1",
+                # Behind one proxy (the TLS-terminating one a Browser stands for).
+                "PROXY_HOPS": "1",
+                # The code runs from src/ without installing; `flask` finds the app.
+                "PYTHONPATH": str(project / "src"),
+                "FLASK_APP": "my_project",
+            },
+        }[framework]
+        environment = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+            # Account mail (production refuses to start without a server to send it).
+            "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+            **own,
+            **settings,
+        }
+        return cls(framework, project, root, environment)
+
+    @property
+    def app(self) -> str:
+        """The WSGI application, as the project's Dockerfile names it to gunicorn."""
+        return "config.wsgi" if self.framework == "django" else "my_project:create_app()"
+
+    def command(self, env: ProjectEnv, *args: str, **settings: str) -> str:
+        """Run the project's own command (`manage.py` or `flask`); what it printed."""
+        program = ("python", "manage.py") if self.framework == "django" else ("flask",)
+        environment = {**self.environment, **settings}
+        done = env.run(*program, *args, cwd=self.project, env=environment)
+        assert_ok(done, " ".join((*program, *args[:2])))
+        return done.stdout
+
+    def confirmed_account(self, env: ProjectEnv, email: str, password: str) -> str:
+        """Make an account whose owner confirmed the email address; its id."""
+        if self.framework == "django":
+            made = self.command(
+                env, "shell", "--verbosity", "0", "-c", confirmed_account(email, password)
+            )
+        else:
+            script = confirmed_flask_account(email, password)
+            done = env.run("python", "-c", script, cwd=self.project, env=self.environment)
+            assert_ok(done, "an account")
+            made = done.stdout
+        return made.strip().splitlines()[-1]
+
+    def prepare(self, env: ProjectEnv) -> None:
+        """What a deployment runs before starting the app: migrations (and Django's
+        collectstatic, whose manifest production pages need)."""
+        if self.framework == "django":
+            self.command(env, "migrate")
+            self.command(env, "collectstatic", "--noinput")
+        else:
+            self.command(env, "db", "upgrade")
+
+    def start(
+        self,
+        stack: contextlib.ExitStack,
+        env: ProjectEnv,
+        name: str = "gunicorn",
+        app: str | None = None,
+        **settings: str,
+    ) -> str:
+        """Start gunicorn serving `app` (the project's by default) with `settings` too,
+        stopped when `stack` closes, its log in `root`/`name`.log; its base URL, once it
+        answers."""
+        port = free_port()
+        log = self.root / f"{name}.log"
+        environment = {**self.environment, "METRICS_PORT": str(free_port()), **settings}
+        process = env.popen(
+            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+            app or self.app, cwd=self.project, env=environment, log=log,
+        )  # fmt: skip
+        stack.enter_context(running(process, log))
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base}/healthz", process)
+        return base

@@ -1,8 +1,9 @@
-"""Traces and error reports of a generated hybrid project, from the outside: its gateway,
-web app and worker running as in production (gunicorn, JSON logs), with their opt-in
+"""Traces and error reports of generated projects, from the outside, with their opt-in
 OpenTelemetry traces and Sentry reports sent to a real HTTP server on 127.0.0.1 that
 decodes what arrives (OTLP/HTTP protobuf with the opentelemetry-proto package; Sentry
-envelopes).
+envelopes): the hybrid's gateway, web app and worker running as in development (gunicorn,
+JSON logs), and the Flask template (default answers, accounts on) and the Django
+template each under gunicorn with production settings.
 
 That one request's id is in the gateway's, the web app's and the worker's logs is the
 generated project's own end-to-end test (tests/test_end_to_end.py, run by
@@ -14,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
 import re
+import secrets
 import threading
 import time
 import zlib
@@ -31,18 +34,20 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from browser import Browser, Response
 from generated import (
     DevelopmentHybrid,
+    ProductionApp,
     ProjectEnv,
     confirmed_account,
     project_env,
     project_requirements,
+    requirements,
 )
 
 pytestmark = pytest.mark.slow
 
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery staple"
-# A view added to the web app for these tests: it holds a password in a local variable
-# when it fails, as a real view could (Sentry must not send local variables).
-FAILING_URLS = """
+# Views added to the apps for these tests: each holds a password in a local variable when
+# it fails, as a real view could (Sentry must not send local variables), at /fail/.
+FAILING_DJANGO_URLS = """
 from django.http import HttpRequest
 from django.urls import path
 
@@ -56,11 +61,49 @@ def fail(request: HttpRequest) -> None:
 
 urlpatterns = [path("fail/", fail), *site]
 """
-FAILING_SETTINGS = """
-from config.settings.development import *  # noqa: F403
+# The project's settings of the given kind, with the URLs above.
+FAILING_DJANGO_SETTINGS = """
+from config.settings.{kind} import *  # noqa: F403
 
 ROOT_URLCONF = "failing_urls"
 """
+FAILING_FLASK_APP = """
+from flask import Flask, request
+
+from my_project import create_app as create_site
+
+
+def create_app() -> Flask:
+    app = create_site()
+
+    @app.post("/fail/")
+    def fail() -> None:
+        entered = request.form["password"]  # a name no scrubber knows for a secret
+        raise RuntimeError(f"the view failed ({len(entered)} characters)")
+
+    return app
+"""
+# A route of each app with a variable part, as the framework names it (allauth's is a
+# regular expression), for its spans to be named by the route; and a path of that route
+# (an unknown confirmation key: the page says the link is invalid).
+ROUTED = {
+    "flask": ("/accounts/confirm-email/<token>/", "/accounts/confirm-email/no-such-key/"),
+    "django": (
+        r"accounts/confirm-email/(?P<key>[-:\w]+)/$",
+        "/accounts/confirm-email/no-such-key/",
+    ),
+}
+# The top-level packages of the opt-in observability, and each project's modules that
+# import them when turned on.
+OPT_IN = ("opentelemetry", "sentry_sdk")
+OPT_IN_SETUP = {
+    "flask": {"my_project.tracing", "my_project.sentry"},
+    "django": {"config.tracing", "my_project.sentry"},
+}
+# The cookies a logged-in visitor holds that are secrets: the session's and the CSRF
+# token's (Flask-WTF keeps its token in the session).
+SECRET_COOKIES = {"hybrid": {"sessionid", "csrftoken"}, "django": {"sessionid", "csrftoken"}}
+SECRET_COOKIES["flask"] = {"session"}
 
 
 class Receiver(ThreadingHTTPServer):
@@ -167,57 +210,149 @@ def events_of(envelope: bytes) -> list[dict[str, Any]]:
     return events
 
 
+def reporting_to(receiver: Receiver) -> dict[str, str]:
+    """The settings that turn traces and error reports on, sending them to `receiver`."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.base,
+        # Spans leave within 0.1 s of their end rather than 5 s.
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "SENTRY_DSN": receiver.base.replace("http://", "http://public-key@") + "/1",
+    }
+
+
+def imported(log: Path) -> set[str]:
+    """The modules a server's processes imported, as PYTHONPROFILEIMPORTTIME=1 has the
+    interpreter write them to its log."""
+    text = log.read_text(errors="replace")
+    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)", text, re.MULTILINE))
+
+
 @dataclass
-class Hybrid:
+class Site:
+    """A running generated project, as its visitors reach it, reporting to `receiver`."""
+
+    framework: str
     base: str
-    worker: str
-    work: Path
-    receiver: Receiver
+    # Whether the site believes itself behind a TLS-terminating proxy (production).
+    behind_tls: bool
+    # The login form's fields for the one account, besides the CSRF token.
+    credentials: dict[str, str]
     user_id: str
+    # Where each process's log is (<name>.log).
+    logs: Path
+    receiver: Receiver
+    # The rendered project run as on a server, and its environment (Flask and Django).
+    app: ProductionApp | None = None
+    env: ProjectEnv | None = None
+    # The worker service behind the gateway (the hybrid).
+    worker: str | None = None
+
+    def browser(self) -> Browser:
+        return Browser(self.base, self.behind_tls)
 
     def logged_in(self) -> Browser:
-        browser = Browser(self.base, behind_tls=False)
-        login = browser.submit("/accounts/login/", {"login": EMAIL, "password": PASSWORD})
+        browser = self.browser()
+        form = browser.get("/accounts/login/").form_token()
+        login = browser.post("/accounts/login/", {**form, **self.credentials})
         assert login.status == 302, login.text[-500:]
         return browser
 
     def log(self, name: str) -> list[dict[str, Any]]:
-        text = (self.work / f"{name}.log").read_text()
+        text = (self.logs / f"{name}.log").read_text()
         return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 @pytest.fixture(scope="module")
-def hybrid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hybrid]:
+def receiver() -> Iterator[Receiver]:
+    """One receiver for every project of this module: each test finds its own trace or
+    request by its id."""
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    yield receiver
+    receiver.shutdown()
+
+
+@pytest.fixture(scope="module")
+def hybrid(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Site]:
     """The default hybrid project: gateway, web app and worker under gunicorn, sending
-    their traces and error reports to one receiver."""
+    their traces and error reports to the receiver."""
     root = tmp_path_factory.mktemp("observability")
     extra = root / "extra"
     extra.mkdir()
-    (extra / "failing_urls.py").write_text(FAILING_URLS)
-    (extra / "failing_settings.py").write_text(FAILING_SETTINGS)
+    (extra / "failing_urls.py").write_text(FAILING_DJANGO_URLS)
+    (extra / "failing_settings.py").write_text(FAILING_DJANGO_SETTINGS.format(kind="development"))
 
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    hybrid = DevelopmentHybrid.render(
-        root,
-        LOG_FORMAT="json",
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.base,
-        # Spans leave within 0.1 s of their end rather than 5 s.
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        SENTRY_DSN=receiver.base.replace("http://", "http://public-key@") + "/1",
-    )
+    hybrid = DevelopmentHybrid.render(root, LOG_FORMAT="json", **reporting_to(receiver))
     env: ProjectEnv = project_env(project_requirements(hybrid.project))
     hybrid.manage(env, "migrate")
     made = hybrid.manage(env, "shell", "--verbosity", "0", "-c", confirmed_account(EMAIL, PASSWORD))
     user_id = made.strip().splitlines()[-1]
+    credentials = {"login": EMAIL, "password": PASSWORD}
     with contextlib.ExitStack() as stack:
-        stack.callback(receiver.shutdown)
         failing = {"DJANGO_SETTINGS_MODULE": "failing_settings", "PYTHONPATH": str(extra)}
         hybrid.start(stack, env, web_settings=failing)
-        yield Hybrid(hybrid.base, hybrid.worker, root, receiver, user_id)
+        yield Site(
+            "hybrid", hybrid.base, False, credentials, user_id, root, receiver, worker=hybrid.worker
+        )
 
 
-def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Hybrid) -> None:
+def production_site(framework: str, root: Path, receiver: Receiver) -> Iterator[Site]:
+    """The default `framework` project under gunicorn with production settings, with a
+    view that fails at /fail/, sending its traces and error reports to the receiver. The
+    interpreter names every module it imports in the log (PYTHONPROFILEIMPORTTIME)."""
+    app = ProductionApp.render(framework, root)
+    extra = root / "extra"
+    extra.mkdir()
+    if framework == "django":
+        (extra / "failing_urls.py").write_text(FAILING_DJANGO_URLS)
+        (extra / "failing_settings.py").write_text(
+            FAILING_DJANGO_SETTINGS.format(kind="production")
+        )
+        failing = {"DJANGO_SETTINGS_MODULE": "failing_settings", "PYTHONPATH": str(extra)}
+        failing_app, credentials = app.app, {"login": EMAIL, "password": PASSWORD}
+    else:
+        (extra / "failing_app.py").write_text(FAILING_FLASK_APP)
+        failing = {"PYTHONPATH": f"{extra}{os.pathsep}{app.environment['PYTHONPATH']}"}
+        failing_app, credentials = (
+            "failing_app:create_app()",
+            {"email": EMAIL, "password": PASSWORD},
+        )
+    env: ProjectEnv = project_env(requirements(app.project))
+    app.prepare(env)
+    user_id = app.confirmed_account(env, EMAIL, PASSWORD)
+    with contextlib.ExitStack() as stack:
+        base = app.start(
+            stack, env, app=failing_app, PYTHONPROFILEIMPORTTIME="1",
+            **failing, **reporting_to(receiver),
+        )  # fmt: skip
+        yield Site(framework, base, True, credentials, user_id, root, receiver, app=app, env=env)
+
+
+@pytest.fixture(scope="module")
+def flask_site(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Site]:
+    yield from production_site("flask", tmp_path_factory.mktemp("flask"), receiver)
+
+
+@pytest.fixture(scope="module")
+def django_site(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[Site]:
+    yield from production_site("django", tmp_path_factory.mktemp("django"), receiver)
+
+
+@pytest.fixture(params=["flask", "django"])
+def site(request: pytest.FixtureRequest) -> Site:
+    """The Flask or the Django project."""
+    return request.getfixturevalue(f"{request.param}_site")
+
+
+@pytest.fixture(params=["hybrid", "flask", "django"])
+def any_site(request: pytest.FixtureRequest) -> Site:
+    """The hybrid, the Flask or the Django project."""
+    return request.getfixturevalue(
+        "hybrid" if request.param == "hybrid" else f"{request.param}_site"
+    )
+
+
+def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Site) -> None:
     """The gateway starts a trace whose id is the request's, and both the identity check
     and the worker's answer join it, as children of the gateway's span; a client's own
     traceparent is ignored."""
@@ -249,38 +384,85 @@ def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Hyb
         assert lines and all(line.get("trace_id") == request_id for line in lines), name
 
 
-def failing_post(browser: Browser, password: str) -> Response:
-    """POST /fail/ with the form's CSRF token (of the home page's logout form)."""
-    home = browser.get("/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', home.text).group(1)
-    form = {"csrfmiddlewaretoken": token, "password": password}
+def test_a_requests_traceparent_is_continued_by_a_span_named_by_its_route(site: Site) -> None:
+    """A request carrying a W3C traceparent (from a proxy or a calling service) makes a
+    server span in that trace, a child of the caller's span, named by the route rather
+    than the path (which holds a key here); the request's log lines name the trace."""
+    route, path = ROUTED[site.framework]
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    traceparent = f"00-{trace_id}-{parent_id}-01"
+    response = site.browser().request("GET", path, headers={"traceparent": traceparent})
+    assert response.status < 500
+    request_id = response.headers["X-Request-ID"]
+
+    def of_the_trace(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [span for span in spans if span["trace_id"] == trace_id]
+
+    (span,) = of_the_trace(site.receiver.wait_for(site.receiver.spans, of_the_trace))
+    assert span["kind"] == Span.SPAN_KIND_SERVER
+    assert span["parent_span_id"] == parent_id
+    assert span["service"] == "my_project"
+    assert span["name"] == f"GET {route}"
+    assert span["attributes"]["http.route"] == route
+    lines = [line for line in site.log("gunicorn") if line.get("request_id") == request_id]
+    assert lines and all(line.get("trace_id") == trace_id for line in lines)
+
+
+def test_without_their_settings_opentelemetry_and_sentry_are_not_even_imported(
+    site: Site,
+) -> None:
+    """The same project, started again without OTEL_EXPORTER_OTLP_ENDPOINT and SENTRY_DSN,
+    serves pages without ever importing either SDK, in the master or in a worker; the
+    running site, with them, imported both (the check sees them)."""
+    assert site.app and site.env
+    with contextlib.ExitStack() as stack:
+        base = site.app.start(stack, site.env, name="plain", PYTHONPROFILEIMPORTTIME="1")
+        plain = Site(site.framework, base, True, site.credentials, site.user_id, site.logs,
+                     site.receiver)  # fmt: skip
+        assert plain.logged_in().get(ROUTED[site.framework][1]).status < 500
+    without = imported(site.logs / "plain.log")
+    assert {"gunicorn", site.framework, *OPT_IN_SETUP[site.framework]} <= without
+    assert not {name for name in without if name.split(".")[0] in OPT_IN}
+    with_them = {name.split(".")[0] for name in imported(site.logs / "gunicorn.log")}
+    assert set(OPT_IN) <= with_them
+
+
+def failing_post(browser: Browser, password: str, csrf: dict[str, str]) -> Response:
+    """POST /fail/ with the password and the CSRF token in the form, a bearer token and a
+    secret in the query string."""
+    form = {**csrf, "password": password}
     headers = {"Authorization": "Bearer an-api-token-nobody-may-read"}
     return browser.request("POST", "/fail/?token=a-query-secret", form=form, headers=headers)
 
 
-def test_an_unhandled_error_reaches_sentry_without_cookies_or_passwords(hybrid: Hybrid) -> None:
-    browser = hybrid.logged_in()
+def test_an_unhandled_error_reaches_sentry_without_cookies_or_passwords(any_site: Site) -> None:
+    site = any_site
+    browser = site.logged_in()
     password = "a password in a form"
-    failed = failing_post(browser, password)
+    # The CSRF token of the home page's logout form.
+    csrf = browser.get("/").form_token()
+    failed = failing_post(browser, password, csrf)
     assert failed.status == 500
     request_id = failed.headers["X-Request-ID"]
 
     def reported(events: list[dict[str, Any]]) -> bool:
         return any(event.get("tags", {}).get("request_id") == request_id for event in events)
 
-    events = hybrid.receiver.wait_for(hybrid.receiver.events, reported)
+    events = site.receiver.wait_for(site.receiver.events, reported)
     (event,) = [e for e in events if e.get("tags", {}).get("request_id") == request_id]
     (exception,) = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
     assert exception["value"] == f"the view failed ({len(password)} characters)"
-    assert event["user"] == {"id": hybrid.user_id}
+    # The user by id alone: no e-mail address, name or IP address.
+    assert event["user"] == {"id": site.user_id}
     assert event["request"]["method"] == "POST"
     assert event["request"]["url"].endswith("/fail/")
     # Nothing of the user's secrets, anywhere in what reached Sentry.
-    secrets = [password, PASSWORD, "an-api-token-nobody-may-read", "a-query-secret"]
-    secrets += [value for value in browser.cookies.values() if len(value) >= 16]
-    assert len(secrets) >= 6  # the session's and the CSRF token's cookies among them
-    with hybrid.receiver.lock:
-        sent = b"\n".join(hybrid.receiver.envelopes).decode()
-    for secret in secrets:
+    assert SECRET_COOKIES[site.framework] <= set(browser.cookies)
+    kept = [password, PASSWORD, "an-api-token-nobody-may-read", "a-query-secret"]
+    kept += [*csrf.values(), *(browser.cookies[name] for name in SECRET_COOKIES[site.framework])]
+    with site.receiver.lock:
+        sent = b"\n".join(site.receiver.envelopes).decode()
+    for secret in kept:
         assert secret not in sent
+    assert EMAIL not in sent
