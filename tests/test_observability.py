@@ -83,15 +83,15 @@ def create_app() -> Flask:
 
     return app
 """
-# A route of each app with a variable part, as the framework names it (allauth's is a
-# regular expression), for its spans to be named by the route; and a path of that route
-# (an unknown confirmation key: the page says the link is invalid).
+# A route of each app with a secret in its path (the key of a mailed confirmation link),
+# as the framework names it (allauth's is a regular expression), for its spans to be
+# named by the route; its path with an unknown key (the page says the link is invalid),
+# and the same path as the logs show it.
+KEY = "a-key-from-a-mail"
+CONFIRMATION = "/accounts/confirm-email/{}/"
 ROUTED = {
-    "flask": ("/accounts/confirm-email/<token>/", "/accounts/confirm-email/no-such-key/"),
-    "django": (
-        r"accounts/confirm-email/(?P<key>[-:\w]+)/$",
-        "/accounts/confirm-email/no-such-key/",
-    ),
+    "flask": "/accounts/confirm-email/<token>/",
+    "django": r"accounts/confirm-email/(?P<key>[-:\w]+)/$",
 }
 # The top-level packages of the opt-in observability, and each project's modules that
 # import them when turned on.
@@ -387,10 +387,12 @@ def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Sit
 def test_a_requests_traceparent_is_continued_by_a_span_named_by_its_route(site: Site) -> None:
     """A request carrying a W3C traceparent (from a proxy or a calling service) makes a
     server span in that trace, a child of the caller's span, named by the route rather
-    than the path (which holds a key here); the request's log lines name the trace."""
-    route, path = ROUTED[site.framework]
+    than the path (which holds a key here); the span has the URL as the logs show it, the
+    key hidden and no query string; the request's log lines name the trace."""
+    route = ROUTED[site.framework]
     trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
     traceparent = f"00-{trace_id}-{parent_id}-01"
+    path = CONFIRMATION.format(KEY) + "?token=a-query-secret"
     response = site.browser().request("GET", path, headers={"traceparent": traceparent})
     assert response.status < 500
     request_id = response.headers["X-Request-ID"]
@@ -404,6 +406,8 @@ def test_a_requests_traceparent_is_continued_by_a_span_named_by_its_route(site: 
     assert span["service"] == "my_project"
     assert span["name"] == f"GET {route}"
     assert span["attributes"]["http.route"] == route
+    assert span["attributes"]["http.target"] == CONFIRMATION.format("[redacted]")
+    assert KEY not in str(span) and "a-query-secret" not in str(span)
     lines = [line for line in site.log("gunicorn") if line.get("request_id") == request_id]
     assert lines and all(line.get("trace_id") == trace_id for line in lines)
 
@@ -419,7 +423,7 @@ def test_without_their_settings_opentelemetry_and_sentry_are_not_even_imported(
         base = site.app.start(stack, site.env, name="plain", PYTHONPROFILEIMPORTTIME="1")
         plain = Site(site.framework, base, True, site.credentials, site.user_id, site.logs,
                      site.receiver)  # fmt: skip
-        assert plain.logged_in().get(ROUTED[site.framework][1]).status < 500
+        assert plain.logged_in().get(CONFIRMATION.format(KEY)).status < 500
     without = imported(site.logs / "plain.log")
     assert {"gunicorn", site.framework, *OPT_IN_SETUP[site.framework]} <= without
     assert not {name for name in without if name.split(".")[0] in OPT_IN}

@@ -5,7 +5,10 @@ Each request becomes a span, sent over OTLP/HTTP to the endpoint (a collector, o
 backend that takes OTLP: Jaeger, Tempo, Honeycomb...). A request that carries a W3C
 `traceparent` header continues that trace: behind the hybrid's gateway, an app's spans
 join the trace the gateway starts for each request. Every log line written during a
-traced request carries its trace_id. The SDK reads the other OTEL_* variables itself
+traced request carries its trace_id. Spans show the request's URL as the logs do
+(request_log.py): without its query string, and with the values of URL parts whose
+names say they hold a secret (a reset link's <token>) replaced by "[redacted]": a trace
+backend is no place for them. The SDK reads the other OTEL_* variables itself
 (OTEL_SERVICE_NAME, by default the app's package name; OTEL_EXPORTER_OTLP_HEADERS;
 OTEL_TRACES_SAMPLER...).
 """
@@ -17,7 +20,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from structlog.contextvars import bind_contextvars
+from structlog.contextvars import bind_contextvars, get_contextvars
+
+from .logging_config import REDACTED
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -30,7 +35,10 @@ def init_tracing(app: Flask) -> None:
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     FlaskInstrumentor().instrument_app(
-        app, tracer_provider=tracer_provider(app.name), request_hook=log_trace_id
+        app,
+        tracer_provider=tracer_provider(app.name),
+        request_hook=log_trace_id,
+        response_hook=show_url_as_logged,
     )
 
 
@@ -54,3 +62,17 @@ def tracer_provider(default_name: str) -> TracerProvider:
 
 def log_trace_id(span: Span, environ: object) -> None:
     bind_contextvars(trace_id=format(span.get_span_context().trace_id, "032x"))
+
+
+def show_url_as_logged(span: Span | None, status: str, headers: object) -> None:
+    """As the answer starts, replace the URL the instrumentation took from the request
+    with the path the logs show (request_log.py binds it), in whichever semantic
+    conventions it follows (OTEL_SEMCONV_STABILITY_OPT_IN): http.target is the path and
+    query string, url.path and url.query their newer names."""
+    if span is None:  # the instrumentation warns of it
+        return
+    path = get_contextvars()["path"]
+    attributes = getattr(span, "attributes", None) or {}  # none on a span not recorded
+    for name, value in (("http.target", path), ("url.path", path), ("url.query", REDACTED)):
+        if name in attributes:
+            span.set_attribute(name, value)
