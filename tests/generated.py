@@ -456,12 +456,13 @@ class ProductionApp:
         env: ProjectEnv,
         name: str = "gunicorn",
         app: str | None = None,
+        port: int | None = None,
         **settings: str,
     ) -> str:
-        """Start gunicorn serving `app` (the project's by default) with `settings` too,
-        stopped when `stack` closes, its log in `root`/`name`.log; its base URL, once it
-        answers."""
-        port = free_port()
+        """Start gunicorn serving `app` (the project's by default) on `port` (a free one
+        by default) with `settings` too, stopped when `stack` closes, its log in
+        `root`/`name`.log; its base URL, once it answers."""
+        port = port or free_port()
         log = self.root / f"{name}.log"
         environment = {**self.environment, "METRICS_PORT": str(free_port()), **settings}
         process = env.popen(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import secrets
 import shutil
 import urllib.parse
 from collections.abc import Iterator
@@ -22,16 +21,13 @@ import pytest
 from browser import Browser, chromium_with_a_passkey
 from generated import (
     DevelopmentHybrid,
+    ProductionApp,
     ProjectEnv,
-    assert_ok,
     confirmed_account,
     free_port,
     project_env,
     project_requirements,
-    render,
     requirements,
-    running,
-    wait_for_http,
 )
 from servers import SMTPServer, smtp_server, text_of
 
@@ -77,34 +73,26 @@ class Site:
 
 
 def _django_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
-    """The default Django project under gunicorn, in production settings."""
-    project = render("django", {}, root / "project")
-    env: ProjectEnv = project_env(requirements(project))
-    production = {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        # localhost for the browser test: WebAuthn takes no IP address for a site.
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
-        "EMAIL_URL": smtp.url,
-        "DEFAULT_FROM_EMAIL": "site@example.com",
+    """The default Django project under gunicorn, in production settings (its hosts
+    include localhost, for the browser test: WebAuthn takes no IP address for a site)."""
+    app = ProductionApp.render(
+        "django",
+        root,
+        EMAIL_URL=smtp.url,
+        DEFAULT_FROM_EMAIL="site@example.com",
         # One cache for both gunicorn workers, where the rate limits count requests.
-        "CACHE_URL": f"filecache://{root / 'cache'}",
-    }
-    site = Site("django", f"http://127.0.0.1:{free_port()}", True, root / "cache")
-    # The browser test's pages are plain HTTP to the site, which believes itself behind
-    # TLS: their origin must be trusted by name.
-    production["CSRF_TRUSTED_ORIGINS"] = site.base.replace("127.0.0.1", "localhost")
-    existing = ["shell", "-c", confirmed_account(site.existing, PASSWORD)]
-    for step in (["migrate"], ["collectstatic", "--noinput"], existing):
-        assert_ok(env.run("python", "manage.py", *step, cwd=project, env=production), step[0])
-    log = root / "gunicorn.log"
-    server = env.popen(
-        "gunicorn", "config.wsgi", "--bind", site.base.removeprefix("http://"), cwd=project,
-        env={**production, "WEB_CONCURRENCY": "2"}, log=log,
-    )  # fmt: skip
-    with running(server, log):
-        wait_for_http(f"{site.base}/healthz", server)
+        CACHE_URL=f"filecache://{root / 'cache'}",
+    )
+    env: ProjectEnv = project_env(requirements(app.project))
+    app.prepare(env)
+    port = free_port()
+    site = Site("django", f"http://127.0.0.1:{port}", True, root / "cache")
+    app.confirmed_account(env, site.existing, PASSWORD)
+    with contextlib.ExitStack() as stack:
+        # The browser test's pages are plain HTTP to the site, which believes itself
+        # behind TLS: their origin must be trusted by name.
+        trusted = site.base.replace("127.0.0.1", "localhost")
+        app.start(stack, env, port=port, WEB_CONCURRENCY="2", CSRF_TRUSTED_ORIGINS=trusted)
         yield site
 
 
