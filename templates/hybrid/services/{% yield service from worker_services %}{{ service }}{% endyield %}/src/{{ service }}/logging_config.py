@@ -19,12 +19,13 @@ headers are not logged at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging.config
 import sys
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -141,10 +142,13 @@ def logging_settings(
 
 
 class StdoutLogger:
-    """structlog's logger: writes each line to the stdout of the moment (which a test may
-    have replaced), at the level of the standard library's logger of the same name."""
+    """structlog's logger: writes each line to stdout as it was when logging was configured,
+    where the standard library's handler writes (a Celery worker later points sys.stdout
+    into logging, which must not take these lines again), at the level of the standard
+    library's logger of the same name."""
 
     lock = threading.Lock()  # one line at a time from a worker's threads
+    stream: TextIO = sys.stdout  # configure() sets it
 
     def __init__(self, name: str = "") -> None:
         self.name = name
@@ -159,9 +163,11 @@ class StdoutLogger:
         return self.levels.getEffectiveLevel()
 
     def write(self, line: str) -> None:
-        with self.lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+        # As in the standard library's handlers, a line that cannot be written (stdout
+        # closed) is lost without failing what logged it.
+        with self.lock, contextlib.suppress(OSError, ValueError):
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     debug = info = warning = error = critical = exception = write
 
@@ -186,6 +192,7 @@ def configure(settings: dict[str, Any]) -> None:
         *formatter["foreign_pre_chain"],
         *(step for step in formatter["processors"] if step is not from_logging_only),
     ]
+    StdoutLogger.stream = sys.stdout
     structlog.configure(
         processors=PROCESSORS,
         logger_factory=StdoutLogger,
