@@ -6,6 +6,11 @@ line, for a log collector to index; "console" (development's) writes readable li
 Each line has the time (UTC), level, logger and message; while a request is answered,
 also its id, method and path, and the user's id once known (request_log.py binds them).
 
+The app's own lines (structlog's loggers, such as the request's line) go straight from
+structlog to stdout, one write each; the libraries' records (Django, Flask, gunicorn...)
+go through the standard library's logging, whose formatter runs the same processors.
+Both obey the standard library's levels (LOG_LEVEL, and any logger set apart).
+
 Secrets never reach a line: a value whose name says it holds one (password, token,
 cookie, Authorization, session, CSRF, key, secret...) is replaced by "[redacted]",
 however deeply it is nested in what is logged. Request bodies, query strings and
@@ -14,11 +19,13 @@ headers are not logged at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging.config
 import sys
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -41,6 +48,9 @@ SECRET_WORDS = (
 )
 
 
+SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 # Remembered: every line asks about the same few names (a measurable share of a line's cost).
 @lru_cache(maxsize=1024)
 def is_secret(name: str) -> bool:
@@ -51,6 +61,8 @@ def is_secret(name: str) -> bool:
 def redact(value: Any) -> Any:
     """`value` with every secret in it replaced: in mappings, by the key's name; in
     (name, value) pairs, as headers often come, by the name."""
+    if type(value) in SCALARS:  # most of a line: answered before the costlier checks
+        return value
     if isinstance(value, Mapping):
         return {
             key: REDACTED if isinstance(key, str) and is_secret(key) else redact(item)
@@ -89,17 +101,13 @@ def renderers(log_format: str) -> list[Any]:
     """The processors that turn a line into text, in `log_format`."""
     if log_format == "json":
         return [
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.EventRenamer("message"),
             structlog.processors.format_exc_info,
             essentials_first,
             structlog.processors.JSONRenderer(),
         ]
     if log_format == "console":
-        return [
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()),
-        ]
+        return [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
     raise RuntimeError(f"LOG_FORMAT is '{log_format}'; expected one of: {', '.join(FORMATS)}")
 
 
@@ -115,7 +123,10 @@ def logging_settings(
             "structlog": {
                 "()": structlog.stdlib.ProcessorFormatter,
                 "foreign_pre_chain": SHARED_PROCESSORS,
-                "processors": renderers(log_format),
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    *renderers(log_format),
+                ],
             },
         },
         "handlers": {
@@ -130,19 +141,61 @@ def logging_settings(
     }
 
 
+class StdoutLogger:
+    """structlog's logger: writes each line to stdout as it was when logging was configured,
+    where the standard library's handler writes (a Celery worker later points sys.stdout
+    into logging, which must not take these lines again), at the level of the standard
+    library's logger of the same name."""
+
+    lock = threading.Lock()  # one line at a time from a worker's threads
+    stream: TextIO = sys.stdout  # configure() sets it
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self.levels = logging.getLogger(name)
+
+    # What structlog.stdlib.filter_by_level asks of a standard library logger.
+    @property
+    def disabled(self) -> bool:
+        return self.levels.disabled
+
+    def getEffectiveLevel(self) -> int:
+        return self.levels.getEffectiveLevel()
+
+    def write(self, line: str) -> None:
+        # As in the standard library's handlers, a line that cannot be written (stdout
+        # closed) is lost without failing what logged it.
+        with self.lock, contextlib.suppress(OSError, ValueError):
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    debug = info = warning = error = critical = exception = write
+
+
+# structlog's processors. Loggers keep the list they were first used with, so configure()
+# fills this one in place: a reconfiguration (a test's app) reaches loggers made before it.
+PROCESSORS: list[Any] = []
+
+
 def configure(settings: dict[str, Any]) -> None:
-    """Apply `settings` (from logging_settings), and send structlog's lines through them.
+    """Apply `settings` (from logging_settings), and write structlog's lines with the same
+    processors, without the standard library's detour (a LogRecord, the caller's frame, a
+    second pass over the processors): half of a request's logging cost.
 
     Django calls it with LOGGING (the LOGGING_CONFIG setting names it).
     """
+    formatter = settings["formatters"]["structlog"]
+    from_logging_only = structlog.stdlib.ProcessorFormatter.remove_processors_meta
+    PROCESSORS[:] = [
+        # Lines below the level cost nothing more than this check.
+        structlog.stdlib.filter_by_level,
+        *formatter["foreign_pre_chain"],
+        *(step for step in formatter["processors"] if step is not from_logging_only),
+    ]
+    StdoutLogger.stream = sys.stdout
     structlog.configure(
-        processors=[
-            # Lines below the level cost nothing more than this check.
-            structlog.stdlib.filter_by_level,
-            *SHARED_PROCESSORS,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        processors=PROCESSORS,
+        logger_factory=StdoutLogger,
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )

@@ -19,8 +19,8 @@ not counted.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +80,7 @@ class RequestLog:
         sent = environ.get("HTTP_X_REQUEST_ID", "")
         if self.trust_request_id and VALID_REQUEST_ID.fullmatch(sent):
             return sent
-        return uuid.uuid4().hex
+        return secrets.token_hex(16)  # 128 random bits, as a UUID has
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request_id = self.request_id(environ)
