@@ -6,12 +6,13 @@ The benchmarks render templates and run generated projects with the tests' own h
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,10 +117,30 @@ def _workers(master_pid: int) -> list[Path]:
     return found
 
 
-def recycling(config: Path, max_requests: int | None = None, jitter: int | None = None) -> str:
-    """The worker recycling a gunicorn.conf.py sets (or `max_requests` and `jitter`, given
-    on the command line instead), as the benchmarks print it."""
-    settings = runpy.run_path(str(config))
+def gunicorn_config(env: ProjectEnv, config: Path) -> dict[str, object]:
+    """The settings a gunicorn.conf.py makes (those JSON can hold), read with the
+    project's Python: the file imports gunicorn, which only the project's environment has."""
+    script = (
+        "import json, runpy, sys; settings = runpy.run_path(sys.argv[1]); "
+        "print(json.dumps({k: v for k, v in settings.items() "
+        "if isinstance(v, (bool, int, float, str, type(None)))}))"
+    )
+    # TMPDIR: where the file makes its metrics directory, removed after.
+    with tempfile.TemporaryDirectory() as scratch:
+        result = env.run(
+            "python", "-c", script, str(config), cwd=config.parent, env={"TMPDIR": scratch}
+        )
+    if result.returncode != 0:
+        sys.exit(f"could not read {config}:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def recycling(
+    settings: Mapping[str, object], max_requests: int | None = None, jitter: int | None = None
+) -> str:
+    """The worker recycling a gunicorn.conf.py's `settings` (gunicorn_config) make (or
+    `max_requests` and `jitter`, given on the command line instead), as the benchmarks
+    print it."""
     if max_requests is None:
         max_requests = settings.get("max_requests", 0)
     if jitter is None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # load, first: it also puts the tests' helpers (generated) on the path.
-from load import Memory, gunicorn, recycling, require, worker_memory, wrk
+from load import Memory, gunicorn, gunicorn_config, recycling, require, worker_memory, wrk
 
 from generated import assert_ok, project_env, render, requirements
 
@@ -107,7 +107,7 @@ def main() -> None:
 
         bare = statistics.median(results["bare /"])
         print(f"features: {args.features if answers else 'template default'}")
-        config = project / "gunicorn.conf.py"
+        config = gunicorn_config(env, project / "gunicorn.conf.py")
         setting = recycling(config, args.max_requests, args.max_requests_jitter)
         print(
             f"gunicorn: gthread, 1 worker, {setting}; wrk: 2 threads, {args.connections} "

@@ -38,7 +38,6 @@ import http.client
 import json
 import os
 import re
-import runpy
 import secrets
 import shutil
 import sqlite3
@@ -56,7 +55,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # load, first: it also puts the tests' helpers (generated) on the path.
-from load import gunicorn, recycling, require, tree_cpu_seconds, wrk
+from load import gunicorn, gunicorn_config, recycling, require, tree_cpu_seconds, wrk
 
 from generated import (
     ProjectEnv,
@@ -356,10 +355,9 @@ def revocation_check(stack: Stack) -> dict[str, Revocation]:
 # --- Report -----------------------------------------------------------------------------------
 
 
-def gunicorn_settings(project: Path, args: argparse.Namespace) -> str:
-    config = project / "web" / "gunicorn.conf.py"
-    threads = runpy.run_path(str(config))["threads"]
-    return f"gthread, {threads} threads, {recycling(config, args.max_requests)}"
+def gunicorn_settings(env: ProjectEnv, project: Path, args: argparse.Namespace) -> str:
+    settings = gunicorn_config(env, project / "web" / "gunicorn.conf.py")
+    return f"gthread, {settings['threads']} threads, {recycling(settings, args.max_requests)}"
 
 
 def summary(measures: list[Measure]) -> Measure:
@@ -375,11 +373,12 @@ def report(
     results: Mapping[str, list[Measure]],
     revocations: Mapping[str, Revocation],
     args: argparse.Namespace,
+    env: ProjectEnv,
     project: Path,
 ) -> None:
     print(
         f"GET /api/<worker>/whoami; {args.sessions} sessions; "
-        f"gunicorn ({gunicorn_settings(project, args)}): "
+        f"gunicorn ({gunicorn_settings(env, project, args)}): "
         f"web app {args.web_workers} workers, worker {args.worker_workers}; nginx "
         f"{os.cpu_count()} workers; wrk {args.duration} s per run: latency with 1 connection, "
         f"throughput and CPU with {args.connections}; median of {args.rounds} rounds; auth "
@@ -479,7 +478,7 @@ def main() -> None:
                     file=sys.stderr,
                 )
             revocations = revocation_check(stack)
-        report(results, revocations, args, project)
+        report(results, revocations, args, env, project)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -192,6 +192,19 @@ def test_staff_without_two_factor_authentication_get_no_token(django_user_model,
     assert "X-Auth-Token" not in response
 
 
+def test_staff_whose_authenticator_is_removed_are_refused_on_the_very_next_request(
+    django_user_model, password
+):
+    staff = django_user_model.objects.create_user(
+        email="staff@example.com", password=password, is_staff=True
+    )
+    TOTP.activate(staff, pyotp.random_base32())
+    browser = logged_in(staff)
+    assert verify(browser).status_code == 204
+    staff.authenticator_set.all().delete()
+    assert verify(browser).status_code == 403
+
+
 def test_a_host_not_allowed_is_refused(user):
     assert verify(logged_in(user), HOST="attacker.example").status_code == 400
 

@@ -20,12 +20,13 @@ ahead of the rest of the middleware (VerifyFirstMiddleware). The first time a pr
 sees a session, Django loads and checks the session and its user, as for a page. For the
 next RECHECK_SECONDS, a single query checks that the session is still stored and
 unexpired, and that its user is still active, with the same password and staff status,
-and reads the user's groups: a logout, a deactivated account or a changed password is
-refused on the very next request, and the groups are always current. Two things found by
-the full check are relied on for up to RECHECK_SECONDS: whether the session's login used
-a second factor, and whether a staff member still lacks two-factor authentication. A
-token made for a session, service and method is handed out again, while it says the
-same, for half a token's lifetime (7.5 s by default).
+reads the user's groups and whether they have two-factor authentication: a logout, a
+deactivated account, a changed password or a staff member's authenticator removed is
+refused on the very next request, and the groups are always current. One thing found by
+the full check is relied on for up to RECHECK_SECONDS: whether the session's login used
+a second factor (which only a new login, with a new session, or a reauthentication can
+change). A token made for a session, service and method is handed out again, while it
+says the same, for half a token's lifetime (7.5 s by default).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from functools import cache
 from importlib import import_module
 
 from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, get_user
+from django.contrib.auth import get_user
 from django.contrib.auth.models import Group
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
@@ -50,7 +52,6 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from structlog.contextvars import bind_contextvars
@@ -74,8 +75,13 @@ sessions = import_module(settings.SESSION_ENGINE).SessionStore
 
 # How long a process relies on what a session's full check found besides what a single
 # query checks again on every request: how the session logged in (a second factor or
-# not), and whether a staff member still lacks two-factor authentication.
-RECHECK_SECONDS = 60
+# not). Each process checks each session in full once per RECHECK_SECONDS, at about 2 ms
+# against 0.3 ms for the single query: at 60 s, with 2000 sessions, 2 processes and 450
+# requests a second, that was one request in seven.
+RECHECK_SECONDS = 600
+# What never_cache would set, without its cost on every answer (the auth cache in the
+# gateway ignores it: routes.conf).
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,11 @@ class CheckedSession:
     """What the full check of a session found (Django's, as for a page)."""
 
     user_id: int
-    # The password-derived hash the session was logged in with (Django's
-    # HASH_SESSION_KEY): a session key keeps it until the session ends.
-    password_hash: str
+    # The user's password (hashed, as stored) that the session's login matched: Django
+    # ends a session once its user's password changes (HASH_SESSION_KEY).
+    password: str
     staff: bool
     used_mfa: bool
-    # Staff without the two-factor authentication MFA_REQUIRED_FOR_STAFF asks of them.
-    mfa_missing: bool
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class Caller:
 
     session: CheckedSession
     groups: tuple[str, ...]
+    # Staff without the two-factor authentication MFA_REQUIRED_FOR_STAFF asks of them.
+    mfa_missing: bool
 
 
 # Per process, by session key: sessions fully checked in the last RECHECK_SECONDS, and
@@ -135,31 +141,37 @@ class VerifyFirstMiddleware:
 # csrf_exempt: the subrequest itself is a GET, which the CSRF middleware would accept and
 # mark as checked; the view runs the checks against the original method instead.
 @csrf_exempt
-@never_cache
 @require_safe
 def verify(request: HttpRequest) -> HttpResponse:
     request.get_host()  # refuses a Host not in ALLOWED_HOSTS, as CommonMiddleware does
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     caller = known_caller(key) or check_caller(request, key)
     if caller is None:
-        return HttpResponse(status=401)
+        return answer(401)
     bind_contextvars(user_id=str(caller.session.user_id))  # in the request's log line
     method = request.headers.get("X-Original-Method", request.method).upper()
     if method not in SAFE_METHODS and csrf_rejects(request, method):
-        return HttpResponse(status=403)
+        return answer(403)
     service = request.headers.get("X-Worker-Service", "")
-    if not SERVICE_NAME.fullmatch(service) or caller.session.mfa_missing:
-        return HttpResponse(status=403)
-    response = HttpResponse(status=204)
+    if not SERVICE_NAME.fullmatch(service) or caller.mfa_missing:
+        return answer(403)
+    response = answer(204)
     response["X-Auth-User-Id"] = str(caller.session.user_id)
     response["X-Auth-Token"] = token_for(caller, key, service, method)
+    return response
+
+
+def answer(status: int) -> HttpResponse:
+    response = HttpResponse(status=status)
+    response["Cache-Control"] = NO_STORE
     return response
 
 
 def known_caller(key: str) -> Caller | None:
     """The caller, from a session this process fully checked recently, if one query
     finds it still valid: the session stored and unexpired, its user active, with the
-    password it logged in with and staff or not as then; with the user's groups."""
+    password it logged in with and staff or not as then; with the user's groups and
+    whether they have two-factor authentication."""
     session = checked_sessions.get(key) if SESSION_KEY.fullmatch(key) else None
     if session is None:
         return None
@@ -170,20 +182,24 @@ def known_caller(key: str) -> Caller | None:
     if not found:
         checked_sessions.delete(key)
         return None
-    password, staff, _ = found[0]
-    password_hash = User(password=password).get_session_auth_hash()
-    if staff != session.staff or not constant_time_compare(password_hash, session.password_hash):
+    password, staff, mfa_enabled, _ = found[0]
+    if staff != session.staff or not constant_time_compare(password, session.password):
         return None  # checked again in full
-    return Caller(session, tuple(sorted(group for _, _, group in found if group is not None)))
+    groups = tuple(sorted(group for *_, group in found if group is not None))
+    mfa_missing = settings.MFA_REQUIRED_FOR_STAFF and staff and not mfa_enabled
+    return Caller(session, groups, bool(mfa_missing))
 
 
-# known_caller's query: the user's password, staff status and group names (a row per
-# group), if the user is active and the session stored and unexpired. In SQL rather than
+# known_caller's query: the user's password, staff status, whether they have an
+# authenticator (allauth's is_mfa_enabled) and group names (a row per group), if the
+# user is active and the session stored and unexpired. In SQL rather than
 # through the ORM, which spent most of this view's time building the same SQL again for
 # every request. caller_query() fills in the tables' and columns' names from the models;
 # the values (%s) are always query parameters.
 CALLER_QUERY = (
-    "SELECT u.{password}, u.{is_staff}, g.{name} FROM {user_table} u"
+    "SELECT u.{password}, u.{is_staff},"
+    " EXISTS (SELECT 1 FROM {mfa_table} a WHERE a.{mfa_user} = u.{user_id}), g.{name}"
+    " FROM {user_table} u"
     " LEFT JOIN {member_table} m ON m.{member_user} = u.{user_id}"
     " LEFT JOIN {group_table} g ON g.{group_id} = m.{member_group}"
     " WHERE u.{user_id} = %s AND u.{is_active} AND EXISTS (SELECT 1 FROM {session_table} s"
@@ -197,6 +213,7 @@ def caller_query() -> str:
     user, group = User._meta, Group._meta
     member = User.groups.through._meta
     stored = sessions.get_model_class()._meta
+    mfa = Authenticator._meta
 
     def column(meta: Options, field: str) -> str:
         return quote(meta.get_field(field).column)
@@ -213,6 +230,8 @@ def caller_query() -> str:
         member_group=column(member, "group"),
         group_table=quote(group.db_table),
         group_id=quote(group.pk.column),
+        mfa_table=quote(mfa.db_table),
+        mfa_user=column(mfa, "user"),
         session_table=quote(stored.db_table),
         session_key=column(stored, "session_key"),
         expire_date=column(stored, "expire_date"),
@@ -228,14 +247,15 @@ def check_caller(request: HttpRequest, key: str) -> Caller | None:
         return None
     session = CheckedSession(
         user_id=user.pk,
-        password_hash=request.session[HASH_SESSION_KEY],
+        password=user.password,
         staff=user.is_staff,
         used_mfa=any(r["method"] == "mfa" for r in get_authentication_records(request, user)),
-        mfa_missing=settings.MFA_REQUIRED_FOR_STAFF and user.is_staff and not is_mfa_enabled(user),
     )
     if request.session.session_key == key:  # not moved to a new key (SECRET_KEY_FALLBACKS)
         checked_sessions.set(key, session)
-    return Caller(session, tuple(sorted(user.groups.values_list("name", flat=True))))
+    groups = tuple(sorted(user.groups.values_list("name", flat=True)))
+    mfa_missing = settings.MFA_REQUIRED_FOR_STAFF and user.is_staff and not is_mfa_enabled(user)
+    return Caller(session, groups, mfa_missing)
 
 
 def token_for(caller: Caller, key: str, service: str, method: str) -> str:
