@@ -35,6 +35,8 @@ class LivenessCheck:
             "GET",
             "HEAD",
         ):
-            start_response("200 OK", LIVENESS_HEADERS)
+            # A list of its own each time: middleware outside this one appends to it
+            # (X-Request-ID), and a shared list would grow by one header per probe.
+            start_response("200 OK", list(LIVENESS_HEADERS))
             return [LIVENESS_BODY]
         return self.app(environ, start_response)
