@@ -58,6 +58,15 @@ def is_secret(name: str) -> bool:
     return any(word in name for word in SECRET_WORDS)
 
 
+def path_without_secrets(path: str, url_values: Mapping[str, Any]) -> str:
+    """`path` with the values of the URL parts whose names say they hold a secret (a reset
+    link's <token>) replaced by "[redacted]"."""
+    for name, value in url_values.items():
+        if is_secret(name):
+            path = path.replace(str(value), REDACTED)
+    return path
+
+
 def redact(value: Any) -> Any:
     """`value` with every secret in it replaced: in mappings, by the key's name; in
     (name, value) pairs, as headers often come, by the name."""

@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
 
 from . import metrics
-from .logging_config import REDACTED, is_secret
+from .logging_config import path_without_secrets
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What an id from the proxy may look like: nothing that could forge or break a log line.
@@ -90,11 +90,7 @@ def name_route(request: HttpRequest, kwargs: dict[str, Any]) -> None:
     """Name the request's route (its URL pattern) in every line of it from now on and in
     its metrics, with the values of the URL's parts that hold a secret hidden in its path."""
     context = {"route": "/" + (request.resolver_match.route if request.resolver_match else "")}
-    secrets = [str(value) for name, value in kwargs.items() if is_secret(name)]
-    if secrets:
-        path = request.path
-        for secret in secrets:
-            path = path.replace(secret, REDACTED)
+    if (path := path_without_secrets(request.path, kwargs)) != request.path:
         context["path"] = path
     bind_contextvars(**context)
 

@@ -29,7 +29,7 @@ from flask import Flask, request
 from structlog.contextvars import bind_contextvars, clear_contextvars, get_contextvars
 
 from . import metrics
-from .logging_config import REDACTED, is_secret
+from .logging_config import path_without_secrets
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -60,11 +60,7 @@ def bind_route(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Flask calls this before any before_request function, found route or not."""
     rule = request.url_rule
     context: dict[str, Any] = {"route": rule.rule if rule else UNMATCHED}
-    secrets = [str(value) for name, value in (values or {}).items() if is_secret(name)]
-    if secrets:
-        path = request.path
-        for secret in secrets:
-            path = path.replace(secret, REDACTED)
+    if (path := path_without_secrets(request.path, values or {})) != request.path:
         context["path"] = path
     bind_contextvars(**context)
 
