@@ -338,13 +338,21 @@ def django_site(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) ->
     yield from production_site("django", tmp_path_factory.mktemp("django"), receiver)
 
 
-@pytest.fixture(params=["flask", "django"])
+def on_one_worker(*names: str) -> list[Any]:
+    """Fixture parameters whose tests share one xdist worker each, so that each project
+    is set up once (pyproject.toml: --dist loadgroup)."""
+    return [
+        pytest.param(name, marks=pytest.mark.xdist_group(f"observability-{name}")) for name in names
+    ]
+
+
+@pytest.fixture(params=on_one_worker("flask", "django"))
 def site(request: pytest.FixtureRequest) -> Site:
     """The Flask or the Django project."""
     return request.getfixturevalue(f"{request.param}_site")
 
 
-@pytest.fixture(params=["hybrid", "flask", "django"])
+@pytest.fixture(params=on_one_worker("hybrid", "flask", "django"))
 def any_site(request: pytest.FixtureRequest) -> Site:
     """The hybrid, the Flask or the Django project."""
     return request.getfixturevalue(
@@ -352,6 +360,7 @@ def any_site(request: pytest.FixtureRequest) -> Site:
     )
 
 
+@pytest.mark.xdist_group("observability-hybrid")
 def test_the_web_apps_and_the_workers_spans_share_the_gateways_trace(hybrid: Site) -> None:
     """The gateway starts a trace whose id is the request's, and both the identity check
     and the worker's answer join it, as children of the gateway's span; a client's own
@@ -410,6 +419,23 @@ def test_a_requests_traceparent_is_continued_by_a_span_named_by_its_route(site: 
     assert KEY not in str(span) and "a-query-secret" not in str(span)
     lines = [line for line in site.log("gunicorn") if line.get("request_id") == request_id]
     assert lines and all(line.get("trace_id") == trace_id for line in lines)
+
+
+def test_a_request_no_route_matches_makes_a_span_named_by_its_method_alone(site: Site) -> None:
+    """A 404's span is named "GET", as OpenTelemetry's conventions say, not by the URL a
+    scanner tried: each would be a new span name."""
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    path = f"/no-such-page-{secrets.token_hex(4)}/"
+    response = site.browser().request("GET", path, headers={"traceparent": traceparent})
+    assert response.status == 404
+
+    def of_the_trace(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [span for span in spans if span["trace_id"] == trace_id]
+
+    (span,) = of_the_trace(site.receiver.wait_for(site.receiver.spans, of_the_trace))
+    assert span["name"] == "GET"
+    assert "http.route" not in span["attributes"]
 
 
 def test_without_their_settings_opentelemetry_and_sentry_are_not_even_imported(
