@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -111,3 +112,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def staging_dir(workdir: Path) -> Path:
     """Where scaffold stages projects in tests (TMPDIR of `workdir`)."""
     return workdir.parent / "tmp"
+
+
+def on_one_worker(group: str, *params: str) -> list[Any]:
+    """Fixture parameters whose tests run on one xdist worker each (pyproject.toml:
+    --dist loadgroup), so that the module-scoped project each needs is set up once,
+    not once per worker."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"{group}-{name}")) for name in params]

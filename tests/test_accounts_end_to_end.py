@@ -19,6 +19,7 @@ import pyotp
 import pytest
 
 from browser import Browser, chromium_with_a_passkey
+from conftest import on_one_worker
 from generated import (
     DevelopmentHybrid,
     ProductionApp,
@@ -111,7 +112,7 @@ def _hybrid_site(root: Path, smtp: SMTPServer) -> Iterator[Site]:
         yield site
 
 
-@pytest.fixture(scope="module", params=["django", "hybrid"])
+@pytest.fixture(scope="module", params=on_one_worker("accounts", "django", "hybrid"))
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smtp: SMTPServer
 ) -> Iterator[Site]:

@@ -32,6 +32,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from browser import Browser, Response
+from conftest import on_one_worker
 from generated import (
     DevelopmentHybrid,
     ProductionApp,
@@ -338,21 +339,13 @@ def django_site(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) ->
     yield from production_site("django", tmp_path_factory.mktemp("django"), receiver)
 
 
-def on_one_worker(*names: str) -> list[Any]:
-    """Fixture parameters whose tests share one xdist worker each, so that each project
-    is set up once (pyproject.toml: --dist loadgroup)."""
-    return [
-        pytest.param(name, marks=pytest.mark.xdist_group(f"observability-{name}")) for name in names
-    ]
-
-
-@pytest.fixture(params=on_one_worker("flask", "django"))
+@pytest.fixture(params=on_one_worker("observability", "flask", "django"))
 def site(request: pytest.FixtureRequest) -> Site:
     """The Flask or the Django project."""
     return request.getfixturevalue(f"{request.param}_site")
 
 
-@pytest.fixture(params=on_one_worker("hybrid", "flask", "django"))
+@pytest.fixture(params=on_one_worker("observability", "hybrid", "flask", "django"))
 def any_site(request: pytest.FixtureRequest) -> Site:
     """The hybrid, the Flask or the Django project."""
     return request.getfixturevalue(
