@@ -7,6 +7,7 @@ combinations with PostgreSQL run their suite against a real PostgreSQL server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -26,10 +27,10 @@ import yaml
 from browser import Browser, fetch
 from conftest import TEMPLATES, assert_fits_terminal, printed, shared_question_names
 from generated import (
+    ProductionApp,
     ProjectEnv,
     assert_ok,
     check_lint,
-    confirmed_account,
     free_port,
     leftover_jinja,
     project_env,
@@ -37,7 +38,6 @@ from generated import (
     requirements,
     running,
     uncovered_pairs,
-    wait_for_http,
 )
 from scaffold.catalog import template_questions
 from servers import PostgreSQLServer, RedisServer, postgresql_server, redis_server
@@ -476,44 +476,31 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
 
 @pytest.mark.slow
 def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> None:
-    project = render("django", {}, tmp_path / "project")
-    production = production_environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    app = ProductionApp.render("django", tmp_path)
     admin_password, password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    assert_ok(
-        django_env.run("python", "manage.py", "migrate", cwd=project, env=production), "migrate"
-    )
+    app.command(django_env, "migrate")
     # The image's own collectstatic step, exactly as the Dockerfile runs it.
     (collectstatic,) = [
         args
-        for keyword, args in dockerfile_instructions(project)
+        for keyword, args in dockerfile_instructions(app.project)
         if keyword == "RUN" and "collectstatic" in args
     ]
     assert_ok(
-        django_env.run(BASH, "-c", collectstatic, cwd=project,
-                       env={"DJANGO_SETTINGS_MODULE": production["DJANGO_SETTINGS_MODULE"]}),
+        django_env.run(BASH, "-c", collectstatic, cwd=app.project,
+                       env={"DJANGO_SETTINGS_MODULE": app.environment["DJANGO_SETTINGS_MODULE"]}),
         "the Dockerfile's collectstatic",
     )  # fmt: skip
-    assert_ok(
-        django_env.run(
-            "python", "manage.py", "createsuperuser", "--noinput", "--email", "admin@example.com",
-            cwd=project, env={**production, "DJANGO_SUPERUSER_PASSWORD": admin_password},
-        ),
-        "createsuperuser",
+    app.command(
+        django_env, "createsuperuser", "--noinput", "--email", "admin@example.com",
+        DJANGO_SUPERUSER_PASSWORD=admin_password,
     )  # fmt: skip
-    shell = ["python", "manage.py", "shell", "-c", confirmed_account("ada@example.com", password)]
-    assert_ok(django_env.run(*shell, cwd=project, env=production), "an account")
+    app.confirmed_account(django_env, "ada@example.com", password)
 
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "gunicorn.log"
-    server = django_env.popen(
-        "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", cwd=project,
-        env={**production, "WEB_CONCURRENCY": "2"}, log=log,
-    )  # fmt: skip
     # As the TLS-terminating proxy in front would say (gunicorn trusts 127.0.0.1).
     https = {"X-Forwarded-Proto": "https"}
-    with running(server, log):
-        wait_for_http(f"{base}/healthz", server)
+    with contextlib.ExitStack() as stack:
+        base = app.start(stack, django_env, port=port, WEB_CONCURRENCY="2")
 
         # Health checks answer over plain HTTP, as load balancers probe them.
         health = fetch(f"{base}/healthz")
