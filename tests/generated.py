@@ -392,7 +392,14 @@ class ProductionApp:
     ) -> ProductionApp:
         """The `framework` project with `answers` (defaults for the rest) in `root`, with
         `settings` for all its commands."""
-        project = render(framework, answers, root / "project")
+        return cls.of(render(framework, answers, root / "project"), root, **settings)
+
+    @classmethod
+    def of(cls, project: Path, root: Path, **settings: str) -> ProductionApp:
+        """An already rendered project, its database and logs in `root`, with `settings`
+        for all its commands."""
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+        framework = answers["framework"]
         own = {
             "django": {
                 "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -414,9 +421,12 @@ class ProductionApp:
             # Account mail (production refuses to start without a server to send it).
             "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
             **own,
-            **settings,
         }
-        return cls(framework, project, root, environment)
+        if answers.get("task_queue") == "celery":
+            # Production refuses to start without the queue's Redis; only sending a task
+            # reaches it.
+            environment["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
+        return cls(framework, project, root, {**environment, **settings})
 
     @property
     def app(self) -> str:

@@ -294,21 +294,6 @@ def redis() -> Iterator[RedisServer]:
         yield server
 
 
-def production_environment(project: Path, database_url: str) -> dict[str, str]:
-    """What production settings need, with production-like values."""
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    environment = {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url,
-        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
-    }
-    if answers["task_queue"] == "celery":
-        environment["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
-    return environment
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", COMBINATIONS)
 def test_combination(
@@ -343,14 +328,8 @@ def test_combination(
         ),
         "makemigrations --check",
     )
-    production = production_environment(project, f"sqlite:///{tmp_path / 'prod.sqlite3'}")
-    assert_ok(
-        django_env.run(
-            "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING",
-            cwd=project, env=production,
-        ),
-        "check --deploy",
-    )  # fmt: skip
+    production = ProductionApp.of(project, tmp_path)
+    production.command(django_env, "check", "--deploy", "--fail-level", "WARNING")
 
 
 @pytest.mark.slow
@@ -367,9 +346,14 @@ def test_combination(
     ],
 )
 def test_production_refuses_to_start_without_its_settings(
-    variable: str, value: str | None, everything_project: Path, django_env: ProjectEnv
+    variable: str,
+    value: str | None,
+    everything_project: Path,
+    django_env: ProjectEnv,
+    tmp_path: Path,
 ) -> None:
-    environment = production_environment(everything_project, "sqlite:///:memory:")
+    app = ProductionApp.of(everything_project, tmp_path, DATABASE_URL="sqlite:///:memory:")
+    environment = app.environment
     if value is None:
         del environment[variable]
     else:
