@@ -377,9 +377,9 @@ class DevelopmentHybrid:
 
 @dataclass(frozen=True)
 class ProductionApp:
-    """A rendered Flask or Django project (default answers) run as on a server: gunicorn
-    with the project's gunicorn.conf.py, production settings, a SQLite database in
-    `root`, each server's log in `root`/<name>.log."""
+    """A rendered Flask or Django project run as on a server: gunicorn with the project's
+    gunicorn.conf.py, production settings, a SQLite database in `root` (unless the
+    settings name another DATABASE_URL), each server's log in `root`/<name>.log."""
 
     framework: str
     project: Path
@@ -387,9 +387,19 @@ class ProductionApp:
     environment: dict[str, str]
 
     @classmethod
-    def render(cls, framework: str, root: Path, **settings: str) -> ProductionApp:
-        """The default `framework` project in `root`, with `settings` for all its commands."""
-        project = render(framework, {}, root / "project")
+    def render(
+        cls, framework: str, root: Path, answers: Mapping[str, Any] = {}, **settings: str
+    ) -> ProductionApp:
+        """The `framework` project with `answers` (defaults for the rest) in `root`, with
+        `settings` for all its commands."""
+        return cls.of(render(framework, answers, root / "project"), root, **settings)
+
+    @classmethod
+    def of(cls, project: Path, root: Path, **settings: str) -> ProductionApp:
+        """An already rendered project, its database and logs in `root`, with `settings`
+        for all its commands."""
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+        framework = answers["framework"]
         own = {
             "django": {
                 "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -411,21 +421,32 @@ class ProductionApp:
             # Account mail (production refuses to start without a server to send it).
             "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
             **own,
-            **settings,
         }
-        return cls(framework, project, root, environment)
+        if answers.get("task_queue") == "celery":
+            # Production refuses to start without the queue's Redis; only sending a task
+            # reaches it.
+            environment["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
+        return cls(framework, project, root, {**environment, **settings})
 
     @property
     def app(self) -> str:
         """The WSGI application, as the project's Dockerfile names it to gunicorn."""
         return "config.wsgi" if self.framework == "django" else "my_project:create_app()"
 
-    def command(self, env: ProjectEnv, *args: str, **settings: str) -> str:
-        """Run the project's own command (`manage.py` or `flask`); what it printed."""
-        program = ("python", "manage.py") if self.framework == "django" else ("flask",)
+    @property
+    def program(self) -> tuple[str, ...]:
+        """The project's own command: `manage.py` or `flask`."""
+        return ("python", "manage.py") if self.framework == "django" else ("flask",)
+
+    def run(self, env: ProjectEnv, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        """Run the project's own command with `settings` too, whatever it answers."""
         environment = {**self.environment, **settings}
-        done = env.run(*program, *args, cwd=self.project, env=environment)
-        assert_ok(done, " ".join((*program, *args[:2])))
+        return env.run(*self.program, *args, cwd=self.project, env=environment)
+
+    def command(self, env: ProjectEnv, *args: str, **settings: str) -> str:
+        """Run the project's own command, which must succeed; what it printed."""
+        done = self.run(env, *args, **settings)
+        assert_ok(done, " ".join((*self.program, *args[:2])))
         return done.stdout
 
     def confirmed_account(self, env: ProjectEnv, email: str, password: str) -> str:
@@ -463,7 +484,7 @@ class ProductionApp:
         by default) with `settings` too, stopped when `stack` closes, its log in
         `root`/`name`.log; its base URL, once it answers."""
         port = port or free_port()
-        log = self.root / f"{name}.log"
+        log = self.log_file(name)
         environment = {**self.environment, "METRICS_PORT": str(free_port()), **settings}
         process = env.popen(
             "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
@@ -473,3 +494,7 @@ class ProductionApp:
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", process)
         return base
+
+    def log_file(self, name: str = "gunicorn") -> Path:
+        """Where the server started as `name` logs."""
+        return self.root / f"{name}.log"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -343,32 +345,27 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert list(staging_dir.iterdir()) == []
 
 
-def test_non_empty_destination_is_refused_untouched(workdir: Path, staging_dir: Path) -> None:
-    dest = workdir / "existing"
-    dest.mkdir()
-    (dest / "notes.txt").write_text("mine")
+@pytest.mark.parametrize(
+    ("args", "dest"),
+    [
+        # No --defaults and no terminal: the destination check comes before anything else.
+        (["existing"], "existing"),
+        # The default destination is known once the answers are: checked after rendering.
+        (["--framework", "flask", "--defaults"], "my_project"),
+    ],
+    ids=["named", "default"],
+)
+def test_a_destination_that_is_not_empty_is_refused_untouched(
+    args: list[str], dest: str, workdir: Path, staging_dir: Path
+) -> None:
+    (workdir / dest).mkdir()
+    (workdir / dest / "notes.txt").write_text("mine")
     before = tree(workdir)
-    # No --defaults and no terminal: the destination check comes before anything else.
-    result = run_scaffold("new", "existing", cwd=workdir)
+    result = run_scaffold("new", *args, cwd=workdir, env=NO_GIT_CONFIG)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "error: destination 'existing' exists and is not empty; choose a new directory"
+        f"error: destination '{dest}' exists and is not empty; choose a new directory"
     )
-    assert tree(workdir) == before
-    assert list(staging_dir.iterdir()) == []
-
-
-def test_default_destination_taken_is_refused_after_render(
-    workdir: Path, staging_dir: Path
-) -> None:
-    (workdir / "my_project").mkdir()
-    (workdir / "my_project" / "keep.txt").write_text("mine")
-    before = tree(workdir)
-    result = run_scaffold(
-        "new", "--framework", "flask", "--defaults", cwd=workdir, env=NO_GIT_CONFIG
-    )
-    assert result.returncode == 2
-    assert "destination 'my_project' exists and is not empty" in result.stderr
     assert tree(workdir) == before
     assert list(staging_dir.iterdir()) == []
 
@@ -425,24 +422,32 @@ def _run_checkout(clone: Path, *args: str, cwd: Path) -> subprocess.CompletedPro
     )  # fmt: skip
 
 
-def test_a_repository_generated_inside_the_clone_is_one_line(tmp_path: Path, workdir: Path) -> None:
-    clone = _checkout_copy(tmp_path)
+def _nested_repository(clone: Path) -> str:
+    """A project generated inside the clone; the whole error line."""
     subprocess.run(["git", "init", "-q", clone / "finance_api"], check=True)
-    result = _run_checkout(clone, "new", "app", "--framework", "flask", "--defaults", cwd=workdir)
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.strip() == (
+    return re.escape(
         f"error: scaffold's clone {clone} holds another git repository, 'finance_api', that "
         "Copier would take for a submodule; move it out of the clone"
     )
-    assert list(workdir.iterdir()) == []
 
 
-def test_a_broken_clone_is_one_line(tmp_path: Path, workdir: Path) -> None:
-    clone = _checkout_copy(tmp_path)
+def _missing_commit(clone: Path) -> str:
+    """The branch names a commit that does not exist; the error line, around git's words."""
     branch = (clone / ".git" / "HEAD").read_text().removeprefix("ref: ").strip()
-    (clone / ".git" / branch).write_text("1" * 40 + "\n")  # a commit that does not exist
+    (clone / ".git" / branch).write_text("1" * 40 + "\n")
+    return re.escape(f"error: the template clone {clone} is damaged (git status ") + (
+        r".+\); clone it again"
+    )
+
+
+@pytest.mark.parametrize("damage", [_nested_repository, _missing_commit])
+def test_a_clone_copier_cannot_render_is_one_line(
+    damage: Callable[[Path], str], tmp_path: Path, workdir: Path
+) -> None:
+    clone = _checkout_copy(tmp_path)
+    error = damage(clone)
     result = _run_checkout(clone, "new", "app", "--framework", "flask", "--defaults", cwd=workdir)
     assert result.returncode == 1, result.stderr
-    assert result.stderr.startswith(f"error: the template clone {clone} is damaged (git status ")
+    assert re.fullmatch(error, result.stderr.strip()), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert list(workdir.iterdir()) == []

@@ -7,6 +7,7 @@ combinations with PostgreSQL run their suite against a real PostgreSQL server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -26,10 +27,10 @@ import yaml
 from browser import Browser, fetch
 from conftest import TEMPLATES, assert_fits_terminal, printed, shared_question_names
 from generated import (
+    ProductionApp,
     ProjectEnv,
     assert_ok,
     check_lint,
-    confirmed_account,
     free_port,
     leftover_jinja,
     project_env,
@@ -37,7 +38,6 @@ from generated import (
     requirements,
     running,
     uncovered_pairs,
-    wait_for_http,
 )
 from scaffold.catalog import template_questions
 from servers import PostgreSQLServer, RedisServer, postgresql_server, redis_server
@@ -294,21 +294,6 @@ def redis() -> Iterator[RedisServer]:
         yield server
 
 
-def production_environment(project: Path, database_url: str) -> dict[str, str]:
-    """What production settings need, with production-like values."""
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    environment = {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url,
-        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
-    }
-    if answers["task_queue"] == "celery":
-        environment["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/0"
-    return environment
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", COMBINATIONS)
 def test_combination(
@@ -343,14 +328,8 @@ def test_combination(
         ),
         "makemigrations --check",
     )
-    production = production_environment(project, f"sqlite:///{tmp_path / 'prod.sqlite3'}")
-    assert_ok(
-        django_env.run(
-            "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING",
-            cwd=project, env=production,
-        ),
-        "check --deploy",
-    )  # fmt: skip
+    production = ProductionApp.of(project, tmp_path)
+    production.command(django_env, "check", "--deploy", "--fail-level", "WARNING")
 
 
 @pytest.mark.slow
@@ -367,9 +346,14 @@ def test_combination(
     ],
 )
 def test_production_refuses_to_start_without_its_settings(
-    variable: str, value: str | None, everything_project: Path, django_env: ProjectEnv
+    variable: str,
+    value: str | None,
+    everything_project: Path,
+    django_env: ProjectEnv,
+    tmp_path: Path,
 ) -> None:
-    environment = production_environment(everything_project, "sqlite:///:memory:")
+    app = ProductionApp.of(everything_project, tmp_path, DATABASE_URL="sqlite:///:memory:")
+    environment = app.environment
     if value is None:
         del environment[variable]
     else:
@@ -476,44 +460,31 @@ def test_celery_task_runs_on_a_real_worker_through_real_redis(
 
 @pytest.mark.slow
 def test_end_to_end_under_gunicorn(tmp_path: Path, django_env: ProjectEnv) -> None:
-    project = render("django", {}, tmp_path / "project")
-    production = production_environment(project, f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    app = ProductionApp.render("django", tmp_path)
     admin_password, password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    assert_ok(
-        django_env.run("python", "manage.py", "migrate", cwd=project, env=production), "migrate"
-    )
+    app.command(django_env, "migrate")
     # The image's own collectstatic step, exactly as the Dockerfile runs it.
     (collectstatic,) = [
         args
-        for keyword, args in dockerfile_instructions(project)
+        for keyword, args in dockerfile_instructions(app.project)
         if keyword == "RUN" and "collectstatic" in args
     ]
     assert_ok(
-        django_env.run(BASH, "-c", collectstatic, cwd=project,
-                       env={"DJANGO_SETTINGS_MODULE": production["DJANGO_SETTINGS_MODULE"]}),
+        django_env.run(BASH, "-c", collectstatic, cwd=app.project,
+                       env={"DJANGO_SETTINGS_MODULE": app.environment["DJANGO_SETTINGS_MODULE"]}),
         "the Dockerfile's collectstatic",
     )  # fmt: skip
-    assert_ok(
-        django_env.run(
-            "python", "manage.py", "createsuperuser", "--noinput", "--email", "admin@example.com",
-            cwd=project, env={**production, "DJANGO_SUPERUSER_PASSWORD": admin_password},
-        ),
-        "createsuperuser",
+    app.command(
+        django_env, "createsuperuser", "--noinput", "--email", "admin@example.com",
+        DJANGO_SUPERUSER_PASSWORD=admin_password,
     )  # fmt: skip
-    shell = ["python", "manage.py", "shell", "-c", confirmed_account("ada@example.com", password)]
-    assert_ok(django_env.run(*shell, cwd=project, env=production), "an account")
+    app.confirmed_account(django_env, "ada@example.com", password)
 
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "gunicorn.log"
-    server = django_env.popen(
-        "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", cwd=project,
-        env={**production, "WEB_CONCURRENCY": "2"}, log=log,
-    )  # fmt: skip
     # As the TLS-terminating proxy in front would say (gunicorn trusts 127.0.0.1).
     https = {"X-Forwarded-Proto": "https"}
-    with running(server, log):
-        wait_for_http(f"{base}/healthz", server)
+    with contextlib.ExitStack() as stack:
+        base = app.start(stack, django_env, port=port, WEB_CONCURRENCY="2")
 
         # Health checks answer over plain HTTP, as load balancers probe them.
         health = fetch(f"{base}/healthz")

@@ -21,10 +21,10 @@ import yaml
 from browser import Browser, Response, chromium_with_a_passkey
 from conftest import TEMPLATES, assert_fits_terminal
 from generated import (
+    ProductionApp,
     ProjectEnv,
     assert_ok,
     check_lint,
-    free_port,
     leftover_jinja,
     project_env,
     render,
@@ -32,7 +32,6 @@ from generated import (
     run_project_tests,
     running,
     uncovered_pairs,
-    wait_for_http,
 )
 from servers import postgresql_server, redis_server, smtp_server, text_of
 
@@ -284,19 +283,6 @@ def turn_on_two_factor(browser: Browser) -> pyotp.TOTP:
     return authenticator
 
 
-def production_environment(project: Path, database_url: str, **settings: str) -> dict[str, str]:
-    """Production settings, as on a server, and the `flask` command pointed at the app;
-    the code runs from src/ without installing."""
-    return {
-        "APP_ENV": "production",
-        "SECRET_KEY": "e2e-" + "x" * 60,
-        "DATABASE_URL": database_url,
-        "PYTHONPATH": str(project / "src"),
-        "FLASK_APP": "my_project",
-        **settings,
-    }
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["defaults", "accounts-api-seasurf"])
 def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: ProjectEnv) -> None:
@@ -307,47 +293,31 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
     assert answers["signup"] and answers["email_verification"] == "mandatory"
     # What CSRFProtect (Flask-WTF) and Flask-SeaSurf answer to a missing token.
     csrf_rejected = {"flask-wtf": 400, "seasurf": 403}[answers["csrf"]]
-    project = render("flask", answers, tmp_path / "project")
-    slug = "my_project"
     with contextlib.ExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
-        environment = production_environment(
-            project,
-            f"sqlite:///{tmp_path}/app.sqlite3",
+        app = ProductionApp.render(
+            "flask",
+            tmp_path,
+            answers,
             TRUSTED_HOSTS="127.0.0.1",
-            EMAIL_URL=inbox.url,
-            DEFAULT_FROM_EMAIL="accounts@example.com",
             # Behind one proxy: the client address is the one X-Forwarded-For names.
             PROXY_HOPS="1",
+            EMAIL_URL=inbox.url,
+            DEFAULT_FROM_EMAIL="accounts@example.com",
             # Above the 3 failures the flow below makes from one client on one account,
             # wherever the 2 workers' own counters see them.
             LOGIN_RATE_LIMIT="4 per minute",
             ACCOUNT_LOGIN_RATE_LIMIT="4 per minute",
         )
-        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
-        weak = flask_env.run(
-            "flask", "users", "create", "--active", "--password", "password1234",
-            "grace@example.com", cwd=project, env=environment,
-        )  # fmt: skip
+        app.prepare(flask_env)
+        create = ("users", "create", "--active", "--password")
+        weak = app.run(flask_env, *create, "password1234", "grace@example.com")
         assert weak.returncode != 0
         assert "This is a very common password." in weak.stdout + weak.stderr
         grace_password = "grace's long password"
-        created = flask_env.run(
-            "flask", "users", "create", "--active", "--password", grace_password,
-            "grace@example.com", cwd=project, env=environment,
-        )  # fmt: skip
-        assert_ok(created, "flask users create")
+        app.command(flask_env, *create, grace_password, "grace@example.com")
 
-        port = free_port()
-        log = tmp_path / "gunicorn.log"
-        server = flask_env.popen(
-            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", f"{slug}:create_app()",
-            cwd=project, env=environment, log=log,
-        )  # fmt: skip
-        stack.enter_context(running(server, log))
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base}/healthz", server)
+        base = app.start(stack, flask_env, WEB_CONCURRENCY="2")
         browser = Browser(base)
 
         health = browser.get("/healthz")
@@ -500,7 +470,7 @@ def test_end_to_end_under_gunicorn(name: str, tmp_path: Path, flask_env: Project
         missing = browser.get("/no/such/page")
         assert missing.status == 404
         assert "Traceback" not in missing.text
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in app.log_file().read_text()
 
 
 # --- Real servers: PostgreSQL and a Celery worker through Redis ---------------------------
@@ -512,35 +482,28 @@ def test_postgresql_project_migrates_and_serves_on_a_real_postgresql(
 ) -> None:
     """The production database answer: migrations apply on PostgreSQL through psycopg,
     and the readiness check sees the database, and Celery's Redis, under gunicorn."""
-    project = render("flask", COMBINATIONS["accounts-postgresql-celery"], tmp_path / "project")
-    with postgresql_server() as server, redis_server() as redis:
+    with postgresql_server() as server, redis_server() as redis, contextlib.ExitStack() as stack:
         url = server.url("flask_app").replace("postgres://", "postgresql+psycopg://", 1)
-        create = f"import psycopg; psycopg.connect({server.url('postgres')!r}, autocommit=True)"
-        assert_ok(
-            flask_env.run("python", "-c", f"{create}.execute('CREATE DATABASE flask_app')",
-                          cwd=project),
-            "CREATE DATABASE",
-        )  # fmt: skip
         # The mail server is never reached: no mail is sent.
-        environment = production_environment(
-            project,
-            url,
-            TRUSTED_HOSTS="127.0.0.1",
+        app = ProductionApp.render(
+            "flask",
+            tmp_path,
+            COMBINATIONS["accounts-postgresql-celery"],
+            DATABASE_URL=url,
             CELERY_BROKER_URL=redis.url(0),
             EMAIL_URL="smtp://127.0.0.1:9",
         )
-        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
-        port = free_port()
-        log = tmp_path / "gunicorn.log"
-        server_process = flask_env.popen(
-            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-            "my_project:create_app()", cwd=project, env=environment, log=log,
+        create = f"import psycopg; psycopg.connect({server.url('postgres')!r}, autocommit=True)"
+        assert_ok(
+            flask_env.run("python", "-c", f"{create}.execute('CREATE DATABASE flask_app')",
+                          cwd=app.project),
+            "CREATE DATABASE",
         )  # fmt: skip
-        with running(server_process, log):
-            wait_for_http(f"http://127.0.0.1:{port}/healthz", server_process)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as ready:
-                checks = {"database": "ok", "broker": "ok"}
-                assert json.loads(ready.read())["checks"] == checks
+        app.prepare(flask_env)
+        base = app.start(stack, flask_env)
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as ready:
+            checks = {"database": "ok", "broker": "ok"}
+            assert json.loads(ready.read())["checks"] == checks
 
 
 @pytest.mark.slow
@@ -579,33 +542,21 @@ def test_passkeys_in_a_real_browser(tmp_path: Path, flask_env: ProjectEnv) -> No
     authenticator (fingerprint or PIN: user verification), against gunicorn: the pages'
     JavaScript runs under the production Content-Security-Policy."""
     answers = with_defaults({"signup": False})
-    project = render("flask", answers, tmp_path / "project")
     email, password = "ada@example.com", "correct horse battery"
     with contextlib.ExitStack() as stack:
         inbox = stack.enter_context(smtp_server())
-        environment = production_environment(
-            project,
-            f"sqlite:///{tmp_path}/app.sqlite3",
+        app = ProductionApp.render(
+            "flask",
+            tmp_path,
+            answers,
             # A passkey belongs to a host name (never an IP address); the browser treats
             # http://localhost as secure, as it would https.
             TRUSTED_HOSTS="localhost",
             EMAIL_URL=inbox.url,
         )
-        assert_ok(flask_env.run("flask", "db", "upgrade", cwd=project, env=environment), "upgrade")
-        created = flask_env.run(
-            "flask", "users", "create", "--active", "--password", password, email,
-            cwd=project, env=environment,
-        )  # fmt: skip
-        assert_ok(created, "flask users create")
-        port = free_port()
-        log = tmp_path / "gunicorn.log"
-        server = flask_env.popen(
-            "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-            "my_project:create_app()", cwd=project, env=environment, log=log,
-        )  # fmt: skip
-        stack.enter_context(running(server, log))
-        base = f"http://localhost:{port}"
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", server)
+        app.prepare(flask_env)
+        app.command(flask_env, "users", "create", "--active", "--password", password, email)
+        base = app.start(stack, flask_env).replace("127.0.0.1", "localhost")
 
         page = stack.enter_context(chromium_with_a_passkey())
         # Script errors, and answers in error (but the favicon the site does not have).
