@@ -9,7 +9,7 @@ Renders templates/hybrid with its default answers (or takes --project, a generat
 project) and runs the production stack on 127.0.0.1: the web app and the worker under
 gunicorn with production settings (the project's gunicorn.conf.py; SQLite holds the web
 app's users and sessions) and the gateway's nginx (gateway/run.py) twice, with the auth
-cache off and on. --sessions users are logged in, a session each. `wrk` (Debian:
+cache off and on (its files in /dev/shm: in memory, as production's /tmp is). --sessions users are logged in, a session each. `wrk` (Debian:
 apt-get install wrk) then loads GET /api/<worker>/whoami, in each round and in turn:
 
 - direct: the worker's own port, with a valid token in X-Auth-Token, as the gateway
@@ -91,6 +91,9 @@ function request()
     return wrk.format()
 end
 """
+# Where the gateway keeps its auth cache's files: in memory, as in production, where its
+# /tmp is a tmpfs (docker-compose) or an emptyDir in memory (Kubernetes).
+MEMORY_DIR = Path("/dev/shm")
 ORDER = (
     "direct",
     "verify alone",
@@ -210,6 +213,8 @@ def running_stack(
         ports, pids = {}, {"web": web_pid, "worker": worker_pid}
         for cache, seconds in (("off", 0), ("on", args.cache_seconds)):
             ports[cache] = free_port()
+            run_dir = Path(tempfile.mkdtemp(prefix=f"scaffold-gateway-{cache}-", dir=MEMORY_DIR))
+            servers.callback(shutil.rmtree, run_dir, ignore_errors=True)
             log = work / f"gateway-{cache}.log"
             nginx = env.popen(
                 "python", project / "gateway" / "run.py", cwd=project, log=log,
@@ -218,7 +223,7 @@ def running_stack(
                     "PORT": str(ports[cache]),
                     "WEB_PORT": web_url.rsplit(":", 1)[1],
                     f"{service.upper()}_PORT": worker_url.rsplit(":", 1)[1],
-                    "GATEWAY_RUN_DIR": str(work / f"gateway-{cache}"),
+                    "GATEWAY_RUN_DIR": str(run_dir),
                     "GATEWAY_AUTH_CACHE_SECONDS": str(seconds),
                 },
             )  # fmt: skip
