@@ -9,8 +9,9 @@ Renders templates/hybrid with its default answers (or takes --project, a generat
 project) and runs the production stack on 127.0.0.1: the web app and the worker under
 gunicorn with production settings (the project's gunicorn.conf.py; SQLite holds the web
 app's users and sessions) and the gateway's nginx (gateway/run.py) twice, with the auth
-cache off and on (its files in /dev/shm: in memory, as production's /tmp is). --sessions users are logged in, a session each. `wrk` (Debian:
-apt-get install wrk) then loads GET /api/<worker>/whoami, in each round and in turn:
+cache off and on (its files in /dev/shm: in memory, as production's /tmp is).
+--sessions users are logged in, a session each. `wrk` (Debian: apt-get install wrk)
+then loads GET /api/<worker>/whoami, in each round and in turn:
 
 - direct: the worker's own port, with a valid token in X-Auth-Token, as the gateway
   passes it on;
@@ -24,11 +25,14 @@ apt-get install wrk) then loads GET /api/<worker>/whoami, in each round and in t
 Each is measured twice: one request at a time for the latency (p50, p99: what a request
 costs, without queueing), then with --connections at once for the throughput and the
 servers' CPU time per request (the gunicorn processes, and nginx's behind the gateway,
-read from /proc). Printed: the median over the rounds of each, the p50 overhead over
-direct in milliseconds, throughput and CPU per request as ratios to direct, the verify
-path's share of a request through the gateway (of its p50 latency and of its CPU time),
-and a revocation check: a logout and a deactivated account must be refused on the very
-next request with the auth cache off; with it on, how long they took.
+read from /proc). Each target is measured right after direct, and compared with that
+measure of direct: the machine's other load changes less between the two than over a
+round. Printed: the median over the rounds of each measure, and of each pair's p50
+overhead over direct (milliseconds) and throughput and CPU per request (ratios to
+direct); the verify path's share of a request through the gateway (of its p50 latency
+and of its CPU time); and a revocation check: a logout and a deactivated account must be
+refused on the very next request with the auth cache off; with it on, how long they
+took.
 """
 
 from __future__ import annotations
@@ -365,6 +369,23 @@ def gunicorn_settings(env: ProjectEnv, project: Path, args: argparse.Namespace) 
     return f"gthread, {settings['threads']} threads, {recycling(settings, args.max_requests)}"
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A target against direct: medians over the rounds of each pair's figures."""
+
+    p50_overhead_ms: float
+    throughput: float
+    cpu: float
+
+    @classmethod
+    def of(cls, pairs: list[tuple[Measure, Measure]]) -> Comparison:
+        return cls(
+            statistics.median(t.p50_ms - d.p50_ms for d, t in pairs),
+            statistics.median(t.requests_per_second / d.requests_per_second for d, t in pairs),
+            statistics.median(t.cpu_ms_per_request / d.cpu_ms_per_request for d, t in pairs),
+        )
+
+
 def summary(measures: list[Measure]) -> Measure:
     return Measure(
         statistics.median(m.p50_ms for m in measures),
@@ -376,6 +397,7 @@ def summary(measures: list[Measure]) -> Measure:
 
 def report(
     results: Mapping[str, list[Measure]],
+    pairs: Mapping[str, list[tuple[Measure, Measure]]],
     revocations: Mapping[str, Revocation],
     args: argparse.Namespace,
     env: ProjectEnv,
@@ -389,18 +411,19 @@ def report(
         f"throughput and CPU with {args.connections}; median of {args.rounds} rounds; auth "
         f"cache {args.cache_seconds} s; load average {os.getloadavg()[0]:.1f}"
     )
-    direct = summary(results["direct"])
     print(
         f"{'':<28}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms/req':>11}"
         f"{'p50 overhead':>14}{'req/s ratio':>12}{'CPU ratio':>10}"
     )
     summaries = {name: summary(measures) for name, measures in results.items()}
+    compared = {"direct": Comparison(0, 1, 1)}
+    compared |= {name: Comparison.of(pairs[name]) for name in ORDER[1:]}
     for name, m in summaries.items():
+        c = compared[name]
         print(
             f"{name:<28}{m.requests_per_second:>7.0f}{m.p50_ms:>8.2f}{m.p99_ms:>8.2f}"
-            f"{m.cpu_ms_per_request:>11.3f}{m.p50_ms - direct.p50_ms:>11.2f} ms"
-            f"{m.requests_per_second / direct.requests_per_second:>11.2f}x"
-            f"{m.cpu_ms_per_request / direct.cpu_ms_per_request:>9.2f}x"
+            f"{m.cpu_ms_per_request:>11.3f}{c.p50_overhead_ms:>11.2f} ms"
+            f"{c.throughput:>11.2f}x{c.cpu:>9.2f}x"
         )
     gateway, verify = summaries["gateway"], summaries["verify alone"]
     print(
@@ -419,17 +442,16 @@ def report(
             + f"; auth cache on ({args.cache_seconds} s): refused after "
             + (f"{on.seconds:.2f} s" if on.seconds is not None else "more than 30 s")
         )  # fmt: skip
-    cached = summaries["gateway, cached, 1 session"]
+    through, cached = compared["gateway"], compared["gateway, cached, 1 session"]
     revoked_at_once = all(
         revocations[f"{what}, cache off"].allowed == 0 for what in ("logout", "deactivation")
     )
     checks = {
         "revocation on the next request (cache off)": revoked_at_once,
-        "p50 overhead <= 1.5 ms": gateway.p50_ms - direct.p50_ms <= 1.5,
-        "throughput >= 0.5x": gateway.requests_per_second >= 0.5 * direct.requests_per_second,
-        "CPU per request <= 2x": gateway.cpu_ms_per_request <= 2 * direct.cpu_ms_per_request,
-        "cached (1 session) >= 0.8x": cached.requests_per_second
-        >= 0.8 * direct.requests_per_second,
+        "p50 overhead <= 1.5 ms": through.p50_overhead_ms <= 1.5,
+        "throughput >= 0.5x": through.throughput >= 0.5,
+        "CPU per request <= 2x": through.cpu <= 2,
+        "cached (1 session) >= 0.8x": cached.throughput >= 0.8,
         "revocation within 2 s (cache on)": all(
             (r := revocations[f"{what}, cache on"]).seconds is not None and r.seconds <= 2
             for what in ("logout", "deactivation")
@@ -470,10 +492,22 @@ def main() -> None:
             for target in loads.values():  # warm-up: every session seen by every process
                 wrk(target.url, 3, args.connections, target.headers, target.script)
             results: dict[str, list[Measure]] = {name: [] for name in ORDER}
+            # Each target's measure with the measure of direct taken just before it.
+            pairs: dict[str, list[tuple[Measure, Measure]]] = {name: [] for name in ORDER[1:]}
             for round_number in range(args.rounds):
-                for name in ORDER:
-                    results[name].append(measure(loads[name], args.duration, args.connections))
-                direct, through = results["direct"][-1], results["gateway"][-1]
+                for name in ORDER[1:]:
+                    direct = measure(loads["direct"], args.duration, args.connections)
+                    target = measure(loads[name], args.duration, args.connections)
+                    results["direct"].append(direct)
+                    results[name].append(target)
+                    pairs[name].append((direct, target))
+                    print(
+                        f"  {name}: {target.requests_per_second:.0f} req/s, "
+                        f"{target.cpu_ms_per_request:.3f} ms CPU per request; direct just before: "
+                        f"{direct.requests_per_second:.0f}, {direct.cpu_ms_per_request:.3f}",
+                        file=sys.stderr,
+                    )
+                direct, through = pairs["gateway"][-1]
                 print(
                     f"round {round_number + 1}/{args.rounds}: gateway "
                     f"+{through.p50_ms - direct.p50_ms:.2f} ms p50, "
@@ -483,7 +517,7 @@ def main() -> None:
                     file=sys.stderr,
                 )
             revocations = revocation_check(stack)
-        report(results, revocations, args, env, project)
+        report(results, pairs, revocations, args, env, project)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
